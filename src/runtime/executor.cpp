@@ -93,7 +93,7 @@ std::vector<Tensor> interpret_graph(const ModelIR& model, const Graph& graph,
     for (const auto& name : n.inputs) ins.push_back(name.empty() ? nullptr : find(name));
     std::vector<Tensor> outs;
     if (n.domain.empty() && n.op_type == "Constant") {
-      throw Error(model.path + ": node '" + n.name + "': Constant inside a run-time branch is not supported");
+      outs.push_back(constant_from_attributes(model, n));
     } else if (n.domain.empty() && n.op_type == "If") {
       const Graph& g = if_branch(model, n, *ins.at(0));
       outs = interpret_graph(model, g, find, pool);

@@ -16,6 +16,8 @@ bool is_nondeterministic(const std::string& op) {
   return op.rfind("Random", 0) == 0 || op == "Multinomial" || op == "Bernoulli";
 }
 
+}  // namespace
+
 Tensor constant_from_attributes(const ModelIR& model, const Node& n) {
   auto fail = [&](const std::string& why) -> Error {
     return Error(model.path + ": node '" + n.name + "' (Constant): " + why);
@@ -45,6 +47,8 @@ Tensor constant_from_attributes(const ModelIR& model, const Node& n) {
   }
   throw fail("unsupported value attribute '" + key + "' of type " + attribute_kind_name(a.kind));
 }
+
+namespace {
 
 bool condition_value(const Tensor& t) {
   if (t.numel() != 1) throw Error("If condition must have exactly one element, got " + shape_str(t.shape()));

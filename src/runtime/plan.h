@@ -62,6 +62,9 @@ struct PlanRequest {
   bool fold_constants = true;
 };
 
+// The value of a Constant node (value, value_float(s), value_int(s) attributes).
+Tensor constant_from_attributes(const ModelIR& model, const Node& n);
+
 std::shared_ptr<const Plan> build_plan(const ModelIR& model, const PlanRequest& req);
 
 // Runs one plan for one session. Owns the arena; allocates only for dynamic steps.

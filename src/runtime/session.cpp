@@ -4,6 +4,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "optimize.h"
 #include "plan.h"
 #include "saywhen/runtime.h"
 
@@ -23,6 +24,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
   std::shared_ptr<Model> m(new Model());
   m->ir_ = rt::load_onnx_file(path);
   m->opts_ = opts;
+  rt::optimize_graph(*m->ir_);
   return m;
 }
 
@@ -31,6 +33,7 @@ std::shared_ptr<const Model> Model::load_from_memory(const void* data, size_t si
   std::shared_ptr<Model> m(new Model());
   m->ir_ = rt::load_onnx(data, size, name);
   m->opts_ = opts;
+  rt::optimize_graph(*m->ir_);
   return m;
 }
 

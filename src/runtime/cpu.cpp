@@ -1,0 +1,34 @@
+#include "cpu.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace saywhen::rt {
+
+static CpuFeatures detect() {
+  CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  f.avx512_vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
+#if defined(__GNUC__) && __GNUC__ >= 12
+  f.avx_vnni = __builtin_cpu_supports("avxvnni");
+  f.amx_int8 = __builtin_cpu_supports("amx-int8");
+#endif
+#endif
+  if (const char* cap = std::getenv("SAYWHEN_ISA")) {
+    std::string c = cap;
+    if (c == "ref") f = CpuFeatures{};
+    if (c == "avx2") f.avx512 = f.avx512_vnni = f.amx_int8 = false;
+  }
+  return f;
+}
+
+const CpuFeatures& cpu() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+}  // namespace saywhen::rt

@@ -1,0 +1,16 @@
+// Graph rewrites applied once after loading, before any plan is made: fusing
+// patterns into faster ops of the "saywhen" domain (QDQ pairs into int8 GEMMs,
+// ...). Every rewrite must keep the results within the model's tolerance.
+#pragma once
+
+#include "graph.h"
+
+namespace saywhen::rt {
+
+struct OptimizeOptions {
+  bool fuse_qdq = true;
+};
+
+void optimize_graph(ModelIR& model, const OptimizeOptions& opts = {});
+
+}  // namespace saywhen::rt
