@@ -1,0 +1,28 @@
+// Shared pieces of the `saywhen` command-line tool. Each subcommand lives in its
+// own file and registers itself on the parent CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "saywhen/runtime.h"
+
+namespace saywhen::cli {
+
+void add_onnx_info(CLI::App& onnx);
+void add_onnx_run(CLI::App& onnx);
+void add_onnx_bench(CLI::App& onnx);
+
+// Parses NAME=FILE.npy options into tensors.
+std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs);
+
+// Every model input: the given tensor, or deterministic random data of the
+// declared shape (unknown dimensions become 1).
+std::map<std::string, Tensor> complete_inputs(const Model& model, std::map<std::string, Tensor> given);
+
+double peak_rss_mb();
+
+}  // namespace saywhen::cli
