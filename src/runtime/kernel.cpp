@@ -61,8 +61,14 @@ bool BuildContext::has_output(int i) const {
 
 void BuildContext::set_output(int i, DType dtype, const Shape& shape) {
   if (i < 0 || i >= num_outputs()) return;  // optional output not requested
-  for (int64_t d : shape)
+  int64_t numel = 1;
+  for (int64_t d : shape) {
     if (d < 0) fail("computed a negative output dimension " + shape_str(shape));
+    if (d > 0 && numel > kMaxTensorBytes / d) fail("output shape " + shape_str(shape) + " is absurdly large");
+    numel *= d;
+  }
+  if (numel * static_cast<int64_t>(std::max<size_t>(1, dtype_size(dtype))) > kMaxTensorBytes)
+    fail("output " + shape_str(shape) + " of " + dtype_name(dtype) + " exceeds the 1 GiB per-tensor limit");
   auto& o = outputs_[static_cast<size_t>(i)];
   o.dtype = dtype;
   o.shape = shape;

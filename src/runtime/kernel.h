@@ -24,6 +24,10 @@
 
 namespace saywhen::rt {
 
+// No single tensor may exceed this: a model that asks for more is malformed or
+// hostile, and gets a clear error instead of an out-of-memory crash.
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 30;
+
 // Thrown by BuildContext when a shape or value is not known at plan time.
 struct NotStatic {};
 
