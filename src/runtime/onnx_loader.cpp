@@ -92,9 +92,16 @@ Tensor convert_tensor(const onnx::TensorProto& p, const std::string& file, const
   return t;
 }
 
-ValueInfo convert_value_info(const onnx::ValueInfoProto& v) {
+ValueInfo convert_value_info(const onnx::ValueInfoProto& v, const std::string& file, const char* role) {
   ValueInfo info;
   info.name = v.name();
+  if (v.has_type() && !v.type().has_tensor_type()) {
+    const auto& t = v.type();
+    const char* kind = t.has_sequence_type() ? "sequence" : t.has_optional_type() ? "optional"
+                       : t.has_map_type() ? "map" : t.has_sparse_tensor_type() ? "sparse tensor" : "non-tensor";
+    fail(file, std::string("graph ") + role + " '" + v.name() + "'",
+         std::string("has type ") + kind + ", which is not supported (only tensors are)");
+  }
   if (v.has_type() && v.type().has_tensor_type()) {
     const auto& tt = v.type().tensor_type();
     info.dtype = static_cast<DType>(tt.elem_type());
@@ -122,8 +129,8 @@ class Converter {
     }
     if (gp.sparse_initializer_size() > 0)
       fail(file_, "graph '" + gp.name() + "'", "sparse initializers are not supported");
-    for (const auto& in : gp.input()) g.inputs.push_back(convert_value_info(in));
-    for (const auto& out : gp.output()) g.outputs.push_back(convert_value_info(out));
+    for (const auto& in : gp.input()) g.inputs.push_back(convert_value_info(in, file_, "input"));
+    for (const auto& out : gp.output()) g.outputs.push_back(convert_value_info(out, file_, "output"));
     g.nodes.reserve(static_cast<size_t>(gp.node_size()));
     for (int i = 0; i < gp.node_size(); ++i) {
       const auto& np = gp.node(i);

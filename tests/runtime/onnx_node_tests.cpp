@@ -50,8 +50,26 @@ void collect_ops(const saywhen::rt::Graph& g, std::set<std::string>& missing) {
   }
 }
 
+float half_to_float(uint16_t h) {
+  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v;
+  if (exp == 0) v = std::ldexp(static_cast<float>(mant), -24);
+  else if (exp == 31) v = mant ? std::nanf("") : INFINITY;
+  else v = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+float bfloat16_to_float(uint16_t b) {
+  uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 double as_double(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
+    case DType::Float16: return half_to_float(t.data<uint16_t>()[i]);
+    case DType::BFloat16: return bfloat16_to_float(t.data<uint16_t>()[i]);
     case DType::Float32: return t.data<float>()[i];
     case DType::Float64: return t.data<double>()[i];
     case DType::Int64: return static_cast<double>(t.data<int64_t>()[i]);
@@ -67,14 +85,16 @@ double as_double(const Tensor& t, int64_t i) {
 }
 
 // Empty string when equal within tolerance, else what differs.
-std::string compare(const Tensor& expected, const Tensor& actual) {
+std::string compare(Tensor expected, const Tensor& actual) {
+  // ONNX 1.12's bfloat16 cases store the reference bits as uint16.
+  if (expected.dtype() == DType::UInt16 && actual.dtype() == DType::BFloat16)
+    expected = Tensor::view(DType::BFloat16, expected.shape(), expected.raw());
   if (expected.dtype() != actual.dtype())
     return std::string("dtype ") + dtype_name(actual.dtype()) + ", expected " + dtype_name(expected.dtype());
   if (expected.shape() != actual.shape())
     return "shape " + saywhen::shape_str(actual.shape()) + ", expected " + saywhen::shape_str(expected.shape());
   bool exact = expected.dtype() != DType::Float32 && expected.dtype() != DType::Float64 &&
-               expected.dtype() != DType::Float16;
-  if (expected.dtype() == DType::Float16) return "float16 comparison not supported";
+               expected.dtype() != DType::Float16 && expected.dtype() != DType::BFloat16;
   for (int64_t i = 0; i < expected.numel(); ++i) {
     double e = as_double(expected, i), a = as_double(actual, i);
     if (std::isnan(e) && std::isnan(a)) continue;
@@ -163,16 +183,12 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < ins.size(); ++i) {
           fs::path p = ds / ("input_" + std::to_string(i) + ".pb");
           if (!fs::exists(p)) continue;
-          session.set_input(ins[i].name, read_tensor(p));
+          Tensor t = read_tensor(p);
+          if (t.dtype() == DType::UInt16 && ins[i].dtype == DType::BFloat16)  // same 1.12 quirk
+            t = Tensor::view(DType::BFloat16, t.shape(), t.raw()).clone();
+          session.set_input(ins[i].name, t);
         }
-        try {
-          session.run();
-        } catch (const saywhen::Error& e) {
-          std::string msg = e.what();
-          if (msg.find("unsupported") != std::string::npos || msg.find("not supported") != std::string::npos)
-            was_rejected = true;
-          throw;
-        }
+        session.run();
         for (size_t i = 0; i < model->outputs().size(); ++i) {
           fs::path p = ds / ("output_" + std::to_string(i) + ".pb");
           if (!fs::exists(p)) continue;
@@ -181,6 +197,7 @@ int main(int argc, char** argv) {
         }
       } catch (const std::exception& e) {
         failure = e.what();
+        was_rejected = failure.find("unsupported") != std::string::npos || failure.find("not supported") != std::string::npos;
       }
     }
     if (failure.empty()) {
