@@ -9,9 +9,11 @@ BuildContext::BuildContext(const ModelIR& model, const Node& node,
     : model_(model), node_(node), opset_(model.opset(node.domain)), inputs_(std::move(inputs)),
       outputs_(num_outputs) {}
 
-void BuildContext::fail(const std::string& why) const {
-  throw Error(model_.path + ": node '" + node_.name + "' (" + node_.op_type + "): " + why);
+std::string BuildContext::error_prefix() const {
+  return model_.path + ": node '" + node_.name + "' (" + node_.op_type + "): ";
 }
+
+void BuildContext::fail(const std::string& why) const { throw Error(error_prefix() + why); }
 
 bool BuildContext::has_input(int i) const {
   return i >= 0 && i < num_inputs() && inputs_[static_cast<size_t>(i)] != nullptr;

@@ -117,6 +117,8 @@ class BuildContext {
   // --- checks ---
   // Throws Error "<file>: node '<name>' (<Op>): <why>".
   [[noreturn]] void fail(const std::string& why) const;
+  // "<file>: node '<name>' (<Op>): ", for errors a kernel raises at run time.
+  std::string error_prefix() const;
   void expect_dtype(int i, std::initializer_list<DType> allowed) const;
   void expect_inputs(int min, int max) const;  // counts present-or-omitted slots
 

@@ -1,7 +1,588 @@
+// QDQ fusion: a quantized model stores int8 weights and marks activations with
+// QuantizeLinear -> DequantizeLinear pairs, leaving the arithmetic in float.
+// ONNX Runtime (the reference these models are validated against) rewrites the
+// groups below into integer ops, and so does this pass:
+//
+//   Q(MatMul(DQ(a), DQ(b)))                  -> saywhen.QMatMul
+//   Q(Gemm(DQ(a), DQ(b), DQ(bias_i32)))      -> saywhen.QMatMul (transB, int32 bias)
+//   Q(Conv(DQ(x), DQ(w), DQ(bias_i32)))      -> saywhen.QConv
+//   Q(Softmax(DQ(x)))                        -> saywhen.QSoftmax
+//
+// The integer forms are what the quantizer intended (and what ONNX Runtime
+// computes); the float forms differ from them by rounding, visibly so in the
+// final probability of a small model. A group is fused only when every scale
+// and zero point is a constant of a shape the fused kernel supports and the
+// intermediate float values have no other reader; anything else is left as is.
+//
+// One more group is fused for speed only (the result does not change):
+//
+//   Q(f(DQ(x)))  with f elementwise ops on x and constants (GELU's
+//                Div/Erf/Add/Mul, a bias Add then Tanh, ...), possibly mixed
+//                with layout ops (Reshape, Transpose, ...)
+//                -> saywhen.QLut(x) then the same layout ops on uint8: at plan
+//                   time f runs on all 256 input values (per column when a
+//                   constant varies along the last axis) with the ordinary
+//                   kernels, so the table holds exactly what the unfused ops
+//                   would produce. An elementwise map commutes with moving
+//                   elements around, as long as what follows a layout op uses
+//                   scalar constants only.
+//
+// SAYWHEN_FUSE_QDQ=0 in the environment disables the whole pass.
 #include "optimize.h"
 
-namespace saywhen::rt {
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
-void optimize_graph(ModelIR&, const OptimizeOptions&) {}
+#include "plan.h"
+
+namespace saywhen::rt {
+namespace {
+
+class QdqFuser {
+ public:
+  explicit QdqFuser(ModelIR& model) : model_(model), g_(model.graph) {}
+
+  void run() {
+    index();
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& q = g_.nodes[i];
+      if (!is(q, "QuantizeLinear")) continue;
+      Node f;
+      size_t inner;
+      if (try_fuse(q, &f, &inner)) {
+        // The fused node takes the Q node's place: every input it reads is
+        // produced before the Q node was.
+        removed_.insert(inner);
+        removed_.insert(i);
+        emit_at_[i].push_back(std::move(f));
+      } else {
+        try_fuse_lut(i);
+      }
+    }
+    if (removed_.empty()) return;
+    std::vector<Node> out;
+    out.reserve(g_.nodes.size());
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      auto e = emit_at_.find(i);
+      if (e != emit_at_.end())
+        for (Node& n : e->second) out.push_back(std::move(n));
+      if (!removed_.count(i)) out.push_back(std::move(g_.nodes[i]));
+    }
+    for (Node& n : out)
+      for (auto& in : n.inputs) {
+        auto r = rename_.find(in);
+        if (r != rename_.end()) in = r->second;
+      }
+    g_.nodes = std::move(out);
+    remove_dead_dequantize();
+    model_.opsets.emplace("saywhen", 1);
+  }
+
+ private:
+  static bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
+
+  void index() {
+    producer_.clear();
+    readers_.clear();
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      for (const auto& o : n.outputs)
+        if (!o.empty()) producer_[o] = i;
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+    for (const auto& o : g_.outputs) ++readers_[o.name];
+    overridable_.clear();
+    for (const auto& in : g_.inputs) overridable_.insert(in.name);
+  }
+
+  // Outer-scope values a subgraph reads keep their producers alive.
+  void count_subgraph_reads(const Graph& sub) {
+    for (const auto& n : sub.nodes) {
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+  }
+
+  // A value fixed at load time: an initializer no caller can override, or a
+  // Constant node's output.
+  const Tensor* constant(const std::string& name) {
+    if (name.empty()) return nullptr;
+    auto it = g_.initializers.find(name);
+    if (it != g_.initializers.end()) return overridable_.count(name) ? nullptr : &it->second;
+    auto c = constants_.find(name);
+    if (c != constants_.end()) return &c->second;
+    auto p = producer_.find(name);
+    if (p == producer_.end()) return nullptr;
+    const Node& n = g_.nodes[p->second];
+    if (!is(n, "Constant")) return nullptr;
+    try {
+      return &(constants_[name] = constant_from_attributes(model_, n));
+    } catch (const Error&) {
+      return nullptr;
+    }
+  }
+
+  const Node* producer(const std::string& name, size_t* index = nullptr) const {
+    auto p = producer_.find(name);
+    if (p == producer_.end() || removed_.count(p->second)) return nullptr;
+    if (index) *index = p->second;
+    return &g_.nodes[p->second];
+  }
+
+  int readers(const std::string& name) const {
+    auto it = readers_.find(name);
+    return it == readers_.end() ? 0 : it->second;
+  }
+
+  static bool is_8bit(const Tensor* t) {
+    return t && (t->dtype() == DType::UInt8 || t->dtype() == DType::Int8);
+  }
+
+  // Scale and zero point of a Q or DQ node: float scale with 1 or `channels`
+  // elements (channels 0: scalar only) and an 8-bit zero point of the same size.
+  struct QP {
+    std::string x, scale, zp;
+    const Tensor* s = nullptr;
+    const Tensor* z = nullptr;
+    int64_t axis = 1;
+  };
+
+  bool params(const Node& n, QP* q, bool need_zp) {
+    if (n.inputs.size() < 2) return false;
+    q->x = n.inputs[0];
+    q->scale = n.inputs[1];
+    q->zp = n.inputs.size() > 2 ? n.inputs[2] : "";
+    q->s = constant(q->scale);
+    q->z = constant(q->zp);
+    if (!q->s || q->s->dtype() != DType::Float32 || q->s->numel() < 1) return false;
+    if (!q->zp.empty() && (!is_8bit(q->z) || q->z->numel() != q->s->numel())) return false;
+    if (need_zp && q->zp.empty()) return false;
+    auto a = n.attrs.find("axis");
+    if (a != n.attrs.end()) q->axis = a->second.i;
+    auto b = n.attrs.find("block_size");
+    if (b != n.attrs.end() && b->second.i != 0 && q->s->numel() > 1) return false;
+    auto od = n.attrs.find("output_dtype");
+    if (od != n.attrs.end() && od->second.i != 0 && od->second.i != static_cast<int64_t>(DType::UInt8) &&
+        od->second.i != static_cast<int64_t>(DType::Int8))
+      return false;
+    return true;
+  }
+
+  // The DQ node feeding input `name` with per-tensor (or, if per_axis_len > 0,
+  // per-axis on axis `want_axis` of a rank-`rank` tensor) parameters.
+  bool dequant_input(const std::string& name, QP* q, int64_t per_axis_len = 0, int64_t want_axis = 0,
+                     int64_t rank = 0) {
+    const Node* dq = producer(name);
+    if (!dq || !is(*dq, "DequantizeLinear") || !params(*dq, q, true)) return false;
+    if (q->s->numel() == 1) return true;
+    if (per_axis_len <= 0 || q->s->numel() != per_axis_len || q->s->shape().size() != 1) return false;
+    const int64_t axis = q->axis < 0 ? q->axis + rank : q->axis;
+    return axis == want_axis;
+  }
+
+  // An int32 bias DQ whose scale is a_scale * w_scale (so the int32 values add
+  // straight onto the accumulator) and whose zero point is 0.
+  bool bias_input(const std::string& name, const Tensor& a_scale, const Tensor& w_scale, int64_t n_out,
+                  std::string* bias_q) {
+    const Node* dq = producer(name);
+    if (!dq || !is(*dq, "DequantizeLinear") || dq->inputs.size() < 2) return false;
+    const Tensor* b = constant(dq->inputs[0]);
+    const Tensor* s = constant(dq->inputs[1]);
+    const Tensor* z = dq->inputs.size() > 2 ? constant(dq->inputs[2]) : nullptr;
+    if (!b || b->dtype() != DType::Int32 || b->numel() != n_out || !s || s->dtype() != DType::Float32) return false;
+    if (dq->inputs.size() > 2 && !dq->inputs[2].empty()) {
+      if (!z || z->dtype() != DType::Int32) return false;
+      for (int64_t i = 0; i < z->numel(); ++i)
+        if (z->data<int32_t>()[i] != 0) return false;
+    }
+    if (s->numel() != 1 && s->numel() != n_out) return false;
+    const float sa = a_scale.data<float>()[0];
+    for (int64_t i = 0; i < n_out; ++i) {
+      const float want = sa * w_scale.data<float>()[w_scale.numel() == 1 ? 0 : i];
+      const float have = s->data<float>()[s->numel() == 1 ? 0 : i];
+      if (!(std::fabs(have - want) <= 1e-6f * std::fabs(want))) return false;
+    }
+    *bias_q = dq->inputs[0];
+    return true;
+  }
+
+  std::string zero_point_u8() {
+    const std::string name = "saywhen_qdq_zero_u8";
+    if (!g_.initializers.count(name)) g_.initializers.emplace(name, Tensor(DType::UInt8, {}));
+    return name;
+  }
+
+  bool try_fuse(const Node& q, Node* f, size_t* inner_index) {
+    QP y;
+    if (!params(q, &y, false) || y.s->numel() != 1) return false;
+    std::string y_zp = y.zp.empty() ? zero_point_u8() : y.zp;
+    if (y.zp.empty()) {
+      auto od = q.attrs.find("output_dtype");
+      if (od != q.attrs.end() && od->second.i == static_cast<int64_t>(DType::Int8)) return false;
+    }
+    const Node* inner = producer(y.x, inner_index);
+    if (!inner || readers(y.x) != 1 || inner->outputs.size() != 1) return false;
+
+    if (is(*inner, "MatMul") && inner->inputs.size() == 2) {
+      QP a, b;
+      if (!dequant_input(inner->inputs[0], &a)) return false;
+      const Tensor* w = nullptr;
+      if (const Node* dqb = producer(inner->inputs[1]); dqb && dqb->inputs.size() > 0) w = constant(dqb->inputs[0]);
+      const bool w2d = w && w->rank() == 2;
+      if (!dequant_input(inner->inputs[1], &b, w2d ? w->dim(1) : 0, 1, 2)) return false;
+      *f = make(*inner, "QMatMul", {a.x, a.scale, a.zp, b.x, b.scale, b.zp, y.scale, y_zp}, q.outputs[0]);
+      return true;
+    }
+
+    if (is(*inner, "Gemm") && inner->inputs.size() >= 2) {
+      auto attr_f = [&](const char* k, float d) {
+        auto it = inner->attrs.find(k);
+        return it == inner->attrs.end() ? d : it->second.f;
+      };
+      auto attr_i = [&](const char* k, int64_t d) {
+        auto it = inner->attrs.find(k);
+        return it == inner->attrs.end() ? d : it->second.i;
+      };
+      const bool has_c = inner->inputs.size() > 2 && !inner->inputs[2].empty();
+      if (attr_f("alpha", 1.0f) != 1.0f || (has_c && attr_f("beta", 1.0f) != 1.0f) || attr_i("transA", 0) != 0)
+        return false;
+      const int64_t trans_b = attr_i("transB", 0);
+      QP a, b;
+      if (!dequant_input(inner->inputs[0], &a)) return false;
+      const Node* dqb = producer(inner->inputs[1]);
+      const Tensor* w = dqb && !dqb->inputs.empty() ? constant(dqb->inputs[0]) : nullptr;
+      if (!w || w->rank() != 2) return false;
+      const int64_t n_out = trans_b ? w->dim(0) : w->dim(1);
+      if (!dequant_input(inner->inputs[1], &b, n_out, trans_b ? 0 : 1, 2)) return false;
+      std::vector<std::string> ins = {a.x, a.scale, a.zp, b.x, b.scale, b.zp, y.scale, y_zp};
+      if (has_c) {
+        std::string bias;
+        if (!bias_input(inner->inputs[2], *a.s, *b.s, n_out, &bias)) return false;
+        ins.push_back(bias);
+      }
+      *f = make(*inner, "QMatMul", ins, q.outputs[0]);
+      f->attrs.clear();
+      Attribute t;
+      t.kind = Attribute::Kind::Int;
+      t.i = trans_b;
+      f->attrs["transB"] = t;
+      return true;
+    }
+
+    if (is(*inner, "Conv") && inner->inputs.size() >= 2) {
+      QP x, w;
+      if (!dequant_input(inner->inputs[0], &x)) return false;
+      const Node* dqw = producer(inner->inputs[1]);
+      const Tensor* wt = dqw && !dqw->inputs.empty() ? constant(dqw->inputs[0]) : nullptr;
+      if (!wt || wt->rank() < 3) return false;
+      const int64_t m = wt->dim(0);
+      if (!dequant_input(inner->inputs[1], &w, m, 0, wt->rank())) return false;
+      std::vector<std::string> ins = {x.x, x.scale, x.zp, w.x, w.scale, w.zp, y.scale, y_zp};
+      if (inner->inputs.size() > 2 && !inner->inputs[2].empty()) {
+        std::string bias;
+        if (!bias_input(inner->inputs[2], *x.s, *w.s, m, &bias)) return false;
+        ins.push_back(bias);
+      }
+      *f = make(*inner, "QConv", ins, q.outputs[0]);
+      return true;
+    }
+
+    if (is(*inner, "Softmax") && inner->inputs.size() == 1) {
+      QP x;
+      if (!dequant_input(inner->inputs[0], &x)) return false;
+      // Both must be the same 8-bit type (the reference's QLinearSoftmax).
+      const DType yt = y.zp.empty() ? DType::UInt8 : y.z->dtype();
+      if (x.z->dtype() != yt) return false;
+      auto ax = inner->attrs.find("axis");
+      const int64_t opset = model_.opset("");
+      Attribute flatten;
+      flatten.kind = Attribute::Kind::Int;
+      flatten.i = opset < 13 ? 1 : 0;
+      const int64_t axis = ax != inner->attrs.end() ? ax->second.i : (opset < 13 ? 1 : -1);
+      // From opset 13 the reduction is over one axis; the fused kernel handles
+      // the last one, which without shapes is only certain for axis -1.
+      if (opset >= 13 && axis != -1) return false;
+      *f = make(*inner, "QSoftmax", {x.x, x.scale, x.zp, y.scale, y_zp}, q.outputs[0]);
+      f->attrs.clear();
+      Attribute a;
+      a.kind = Attribute::Kind::Int;
+      a.i = axis;
+      f->attrs["axis"] = a;
+      f->attrs["flatten"] = flatten;
+      return true;
+    }
+    return false;
+  }
+
+  // Elementwise ops a LUT chain may contain: value-wise functions of their
+  // inputs, with numpy broadcasting at most.
+  static bool elementwise(const Node& n) {
+    static const std::set<std::string> ops = {
+        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Erf", "Tanh", "Sigmoid", "Relu", "LeakyRelu",
+        "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Exp", "Log", "Neg",
+        "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos", "Identity", "Clip", "Mish"};
+    return n.domain.empty() && ops.count(n.op_type) && n.outputs.size() == 1;
+  }
+
+  // Ops that only move or regroup elements: an elementwise map commutes with
+  // them, so their data can be moved as uint8 instead of float.
+  static bool layout(const Node& n) {
+    return n.domain.empty() && n.outputs.size() == 1 && !n.inputs.empty() &&
+           (n.op_type == "Reshape" || n.op_type == "Transpose" || n.op_type == "Squeeze" ||
+            n.op_type == "Unsqueeze" || n.op_type == "Flatten");
+  }
+
+  // Q(f(DQ(x))) where f mixes elementwise ops with layout ops becomes
+  // QLut(x) followed by the same layout ops on uint8 (and just the layout ops
+  // when the table is the identity). Elementwise ops after a layout op may
+  // only use scalar constants, so applying them before it changes nothing.
+  bool try_fuse_lut(size_t q_index) {
+    const Node& q = g_.nodes[q_index];
+    QP y;
+    if (!params(q, &y, false) || y.s->numel() != 1) return false;
+    if (y.zp.empty()) {
+      auto od = q.attrs.find("output_dtype");
+      if (od != q.attrs.end() && od->second.i != 0 && od->second.i != static_cast<int64_t>(DType::UInt8))
+        return false;
+    }
+    std::set<size_t> elementwise_nodes;
+    std::map<size_t, int> layouts;  // node -> depth of its data input
+    std::map<std::string, int> depth;
+    std::set<std::string> consts;
+    std::string dq_out;
+    int64_t columns = 1;
+    // Depth of a value = number of layout ops between it and the DQ output.
+    std::function<int(const std::string&)> visit = [&](const std::string& v) -> int {
+      auto known = depth.find(v);
+      if (known != depth.end()) return known->second;
+      if (v.empty()) return -1;
+      if (const Tensor* c = constant(v)) {
+        if (c->dtype() != DType::Float32 || c->numel() < 1) return -1;
+        if (c->numel() > 1) {
+          for (int d = 0; d + 1 < c->rank(); ++d)
+            if (c->dim(d) != 1) return -1;
+          if (columns != 1 && columns != c->numel()) return -1;
+          columns = c->numel();
+        }
+        consts.insert(v);
+        return depth[v] = -2;  // constant: fits any depth
+      }
+      size_t pi;
+      const Node* p = producer(v, &pi);
+      if (!p || elementwise_nodes.size() + layouts.size() >= 48) return -1;
+      int d;
+      if (is(*p, "DequantizeLinear")) {
+        if (!dq_out.empty() && dq_out != v) return -1;
+        dq_out = v;
+        d = 0;
+      } else if (layout(*p)) {
+        const int in = visit(p->inputs[0]);
+        if (in < 0) return -1;
+        layouts[pi] = in;
+        d = in + 1;
+      } else if (elementwise(*p)) {
+        d = -2;
+        for (const auto& in : p->inputs) {
+          const int di = visit(in);
+          if (di == -1) return -1;
+          if (di == -2) continue;
+          if (d != -2 && d != di) return -1;  // operands from different layouts
+          d = di;
+        }
+        if (d == -2) return -1;  // a function of constants only: not ours
+        for (const auto& in : p->inputs)
+          if (const Tensor* c = constant(in); c && c->numel() > 1 && d > 0) return -1;
+        elementwise_nodes.insert(pi);
+      } else {
+        return -1;
+      }
+      return depth[v] = d;
+    };
+    const int top = visit(y.x);
+    if (top < 0 || dq_out.empty() || columns > 4096) return false;
+    if (elementwise_nodes.empty() && layouts.empty()) return false;  // Q(DQ(x)): a requantization, left alone
+    // One layout op per depth: the data passes through them in a line.
+    std::vector<size_t> line(static_cast<size_t>(top), SIZE_MAX);
+    for (const auto& [idx, d] : layouts) {
+      if (line[static_cast<size_t>(d)] != SIZE_MAX) return false;
+      line[static_cast<size_t>(d)] = idx;
+    }
+    QP x;
+    if (!dequant_input(dq_out, &x) || !is_8bit(x.z)) return false;
+    const DType yt = y.zp.empty() ? DType::UInt8 : y.z->dtype();
+    // Values inside the chain have no reader outside it, except Shape nodes
+    // reading a layout output (its shape does not change).
+    std::map<std::string, int> inside;
+    for (size_t i : elementwise_nodes)
+      for (const auto& in : g_.nodes[i].inputs) ++inside[in];
+    for (size_t i : line) ++inside[g_.nodes[i].inputs[0]];
+    ++inside[y.x];
+    std::map<std::string, int> shape_reads;
+    for (const auto& n : g_.nodes)
+      if (is(n, "Shape") && !n.inputs.empty()) ++shape_reads[n.inputs[0]];
+    for (size_t i : elementwise_nodes) {
+      const std::string& o = g_.nodes[i].outputs[0];
+      if (o.empty() || readers(o) != inside[o]) return false;
+    }
+    for (size_t i : line) {
+      const std::string& o = g_.nodes[i].outputs[0];
+      if (o.empty() || readers(o) != inside[o] + shape_reads[o]) return false;
+    }
+    // The elementwise body, with layout outputs read through to their inputs.
+    auto through = [&](std::string v) {
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (size_t i : line)
+          if (g_.nodes[i].outputs[0] == v) {
+            v = g_.nodes[i].inputs[0];
+            moved = true;
+          }
+      }
+      return v;
+    };
+    const bool identity = elementwise_nodes.empty() && x.z->dtype() == yt &&
+                          x.s->data<float>()[0] == y.s->data<float>()[0] &&
+                          (y.zp.empty() ? 0 : int_at(*y.z)) == int_at(*x.z);
+    std::string data = x.x;  // what the first layout op reads
+    const size_t first = elementwise_nodes.empty() ? line.front()
+                                                   : std::min(*elementwise_nodes.begin(), line.empty() ? SIZE_MAX : line.front());
+    if (!identity) {
+      auto body = std::make_shared<Graph>();
+      body->name = q.name + "/lut_body";
+      ValueInfo in;
+      in.name = dq_out;
+      in.dtype = DType::Float32;
+      body->inputs.push_back(in);
+      for (const auto& c : consts) body->initializers.emplace(c, *constant(c));
+      for (size_t i : elementwise_nodes) {  // ascending = graph order
+        Node n = g_.nodes[i];
+        for (auto& v : n.inputs) v = through(v);
+        body->nodes.push_back(std::move(n));
+      }
+      std::string result = through(y.x);
+      if (result == dq_out) {  // layout ops only: the body is the identity
+        Node idn;
+        idn.name = q.name + "/lut_identity";
+        idn.op_type = "Identity";
+        idn.inputs = {dq_out};
+        idn.outputs = {dq_out + "/lut_identity"};
+        body->nodes.push_back(idn);
+        result = idn.outputs[0];
+      }
+      ValueInfo out;
+      out.name = result;
+      out.dtype = DType::Float32;
+      body->outputs.push_back(out);
+
+      Node n;
+      n.name = q.name + "/saywhen_QLut";
+      n.op_type = "QLut";
+      n.domain = "saywhen";
+      n.inputs = {x.x, x.scale, x.zp, y.scale, y.zp.empty() ? zero_point_u8() : y.zp};
+      data = line.empty() ? q.outputs[0] : q.outputs[0] + "/lut";
+      n.outputs = {data};
+      Attribute b;
+      b.kind = Attribute::Kind::Graph;
+      b.g = body;
+      n.attrs["body"] = b;
+      Attribute op;
+      op.kind = Attribute::Kind::Int;
+      op.i = model_.opset("");
+      n.attrs["onnx_opset"] = op;
+      emit_at_[first].push_back(std::move(n));
+    }
+    // The layout ops, now on uint8, in their places; the last one produces
+    // Q's output (Shape readers of its old name follow it).
+    for (size_t k = 0; k < line.size(); ++k) {
+      Node n = g_.nodes[line[k]];
+      n.inputs[0] = data;
+      if (k + 1 == line.size()) {
+        rename_[n.outputs[0]] = q.outputs[0];
+        n.outputs[0] = q.outputs[0];
+      }
+      data = n.outputs[0];
+      emit_at_[line[k]].push_back(std::move(n));
+      removed_.insert(line[k]);
+    }
+    removed_.insert(elementwise_nodes.begin(), elementwise_nodes.end());
+    removed_.insert(q_index);
+    return true;
+  }
+
+  static int int_at(const Tensor& t) {
+    return t.dtype() == DType::Int8 ? t.data<int8_t>()[0] : t.data<uint8_t>()[0];
+  }
+
+  static Node make(const Node& inner, const char* op, std::vector<std::string> inputs, const std::string& output) {
+    Node f;
+    f.name = inner.name + "/saywhen_" + op;
+    f.op_type = op;
+    f.domain = "saywhen";
+    f.inputs = std::move(inputs);
+    f.outputs = {output};
+    f.attrs = inner.attrs;  // Conv keeps its geometry; the others reset theirs
+    return f;
+  }
+
+  // DequantizeLinear nodes whose float output nobody reads any more.
+  void remove_dead_dequantize() {
+    for (bool changed = true; changed;) {
+      changed = false;
+      std::map<std::string, int> reads;
+      for (const auto& n : g_.nodes) {
+        for (const auto& in : n.inputs)
+          if (!in.empty()) ++reads[in];
+        for (const auto& kv : n.attrs)
+          if (kv.second.kind == Attribute::Kind::Graph) {
+            readers_.clear();
+            count_subgraph_reads(*kv.second.g);
+            for (const auto& r : readers_) reads[r.first] += r.second;
+          }
+      }
+      for (const auto& o : g_.outputs) ++reads[o.name];
+      std::vector<Node> kept;
+      kept.reserve(g_.nodes.size());
+      for (auto& n : g_.nodes) {
+        if (is(n, "DequantizeLinear") && n.outputs.size() == 1 && !reads.count(n.outputs[0])) {
+          changed = true;
+          continue;
+        }
+        kept.push_back(std::move(n));
+      }
+      g_.nodes = std::move(kept);
+    }
+  }
+
+  ModelIR& model_;
+  Graph& g_;
+  std::map<std::string, size_t> producer_;
+  std::map<std::string, int> readers_;
+  std::set<std::string> overridable_;
+  std::map<std::string, Tensor> constants_;
+  std::set<size_t> removed_;
+  std::map<size_t, std::vector<Node>> emit_at_;      // new nodes, placed before the node at that index
+  std::map<std::string, std::string> rename_;        // inputs of kept nodes to redirect
+};
+
+}  // namespace
+
+void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
+  // SAYWHEN_FUSE_QDQ=0 turns the fusion off for a whole process (comparing
+  // fused and unfused runs from the command line).
+  const char* env = std::getenv("SAYWHEN_FUSE_QDQ");
+  const bool fuse = opts.fuse_qdq && !(env && std::string(env) == "0");
+  if (fuse) QdqFuser(model).run();
+}
 
 }  // namespace saywhen::rt

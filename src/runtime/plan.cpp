@@ -231,7 +231,10 @@ class Planner {
       if (!n.outputs[i].empty() && !ctx.outputs()[i].set)
         ctx.fail("does not produce output " + std::to_string(i));
 
-    const bool fold = req_.fold_constants && all_const && !is_nondeterministic(n.op_type);
+    // Shape and Size depend only on the (known) input shape, never its data:
+    // folding them is what turns Shape->Gather->Concat->Reshape chains static.
+    const bool shape_only = n.domain.empty() && (n.op_type == "Shape" || n.op_type == "Size");
+    const bool fold = req_.fold_constants && (all_const || shape_only) && !is_nondeterministic(n.op_type);
     if (fold) {
       fold_node(n, ins, ctx, kernel.get());
       return;
@@ -255,9 +258,10 @@ class Planner {
         if (src_slot.kind == Slot::Kind::Constant) {
           s = new_constant(n.outputs[i], src_slot.constant.reshaped(o.shape));
         } else {
+          // Read the root before new_slot(): it may reallocate the slot vector.
+          const int root = src_slot.kind == Slot::Kind::Alias ? src_slot.alias_root : src;
           s = new_slot(n.outputs[i], Slot::Kind::Alias, o.dtype, o.shape);
-          plan_->slots[static_cast<size_t>(s)].alias_root =
-              src_slot.kind == Slot::Kind::Alias ? src_slot.alias_root : src;
+          plan_->slots[static_cast<size_t>(s)].alias_root = root;
         }
       } else {
         s = new_slot(n.outputs[i], Slot::Kind::Arena, o.dtype, o.shape);

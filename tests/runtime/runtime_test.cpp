@@ -162,15 +162,15 @@ TEST(Session, RejectsWrongInputTypeShapeAndName) {
   EXPECT_NE(error_of([&] { s.run(); }).find("has shape [3,2] but the model declares [2,3]"), std::string::npos);
 }
 
-// x -> Relu -> Neg -> Relu -> Neg ... : a chain where only two buffers are live
-// at any time, so the arena must be much smaller than the sum of all tensors.
+// x -> Neg -> Neg -> ... (10 times): a chain where only two buffers are live at
+// any time, so the arena must be much smaller than the sum of all tensors.
 TEST(Plan, ReusesBuffersAlongAChain) {
   ModelBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {1000});
   std::string prev = "x";
   for (int i = 0; i < 10; ++i) {
     std::string next = "t" + std::to_string(i);
-    b.node(i % 2 ? "Neg" : "Relu", {prev}, {next});
+    b.node("Neg", {prev}, {next});
     prev = next;
   }
   b.output(prev);
@@ -187,7 +187,7 @@ TEST(Plan, ReusesBuffersAlongAChain) {
   s.set_input("x", floats({1000}, v));
   s.run();
   const Tensor& y = s.output(0);
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(y.data<float>()[i], std::max(0.0f, static_cast<float>(i - 500)));
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(y.data<float>()[i], static_cast<float>(i - 500));
 }
 
 // Shape -> Gather -> Concat -> Reshape: all shape arithmetic folds at plan time,

@@ -1,0 +1,446 @@
+// Branch-free float32 approximations and the per-ISA float32 loop table.
+//
+// Included by elementwise.cpp and by each elementwise_<isa>.cpp, which compile
+// it with different -m flags. Everything here therefore has internal linkage
+// (anonymous namespace): an inline function shared across those files would be
+// an ODR violation, and the linker could hand AVX-512 code to a baseline caller.
+//
+// The approximations are written as straight-line selects so GCC/Clang
+// vectorise the loops at -O3 without -ffast-math; they are accurate to a few
+// float ulps (see tests/runtime/elementwise_test.cpp), and handle NaN, +-inf,
+// overflow and subnormal results like the std:: functions.
+#pragma once
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "elementwise_simd.h"
+
+namespace saywhen::rt::ew {
+namespace {
+
+// a*b+c, fused where the ISA has FMA (the baseline build has none, and calling
+// fmaf there would be a libm call per element).
+inline float madd(float a, float b, float c) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+inline float as_float(uint32_t u) { return std::bit_cast<float>(u); }
+inline uint32_t as_bits(float f) { return std::bit_cast<uint32_t>(f); }
+
+// c ? a : b for floats as a bit blend. A plain ?: whose arms compute
+// something is kept as a branch under -ftrapping-math (the default: the arm
+// could raise an FP exception), which stops vectorisation; the blend makes
+// both arms unconditional.
+template <class C>
+inline C sel(bool c, C a, C b) {
+  if constexpr (std::is_same_v<C, float>) {
+    const uint32_t m = 0u - static_cast<uint32_t>(c);
+    return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
+  } else if constexpr (std::is_same_v<C, double>) {
+    const uint64_t m = uint64_t{0} - static_cast<uint64_t>(c);
+    return std::bit_cast<double>((std::bit_cast<uint64_t>(a) & m) | (std::bit_cast<uint64_t>(b) & ~m));
+  } else {
+    return c ? a : b;
+  }
+}
+
+// e^x. Cody-Waite reduction x = n*ln2 + r, |r| <= ln2/2, degree-7 Taylor
+// polynomial (truncation error < 1e-8), and 2^n applied as two factors so that
+// results in the subnormal range and overflow to inf come out right.
+inline float exp_f(float x) {
+  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  // Clamp to [-104, 89] (NaN stays NaN). Two independent selects: chained
+  // clamps get jump-threaded by GCC into branches, which blocks vectorisation.
+  const float xlo = x < -104.0f ? -104.0f : x;
+  const float xhi = x > 89.0f ? 89.0f : x;
+  x = x < 0.0f ? xlo : xhi;
+  const float t = madd(x, 1.44269504088896341f, kShift);
+  const float n = t - kShift;
+  const int32_t ni = static_cast<int32_t>(as_bits(t) - as_bits(kShift));
+  float r = madd(n, -0.693359375f, x);  // ln2 split: the high part has 9 bits, so n*hi is exact
+  r = madd(n, 2.12194440e-4f, r);
+  float p = 1.0f / 5040;
+  p = madd(p, r, 1.0f / 720);
+  p = madd(p, r, 1.0f / 120);
+  p = madd(p, r, 1.0f / 24);
+  p = madd(p, r, 1.0f / 6);
+  p = madd(p, r, 0.5f);
+  p = madd(p, r, 1.0f);
+  p = madd(p, r, 1.0f);
+  const int32_t n1 = ni >> 1;
+  const int32_t n2 = ni - n1;
+  const float s1 = as_float(static_cast<uint32_t>(n1 + 127) << 23);
+  const float s2 = as_float(static_cast<uint32_t>(n2 + 127) << 23);
+  return p * s1 * s2;
+}
+
+// e^x - 1 without the cancellation of exp(x) - 1 near zero.
+inline float expm1_f(float x) {
+  float p = 1.0f / 362880;  // Taylor to x^9 for |x| < 0.5
+  p = madd(p, x, 1.0f / 40320);
+  p = madd(p, x, 1.0f / 5040);
+  p = madd(p, x, 1.0f / 720);
+  p = madd(p, x, 1.0f / 120);
+  p = madd(p, x, 1.0f / 24);
+  p = madd(p, x, 1.0f / 6);
+  p = madd(p, x, 0.5f);
+  const float small = madd(p * x, x, x);
+  const float big = exp_f(x) - 1.0f;
+  return sel(std::fabs(x) < 0.5f, small, big);
+}
+
+// Natural log: x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
+// log(m) = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.172, as an odd series.
+inline float log_f(float x) {
+  constexpr float kMinNormal = std::numeric_limits<float>::min();
+  const bool sub = x < kMinNormal;
+  const float xs = sel(sub, x * 8388608.0f, x);  // scale subnormals by 2^23
+  const uint32_t bits = as_bits(xs);
+  float e = static_cast<float>(static_cast<int32_t>((bits >> 23) & 0xff) - (sub ? 150 : 127));
+  float m = as_float((bits & 0x007fffffu) | 0x3f800000u);
+  const bool hi = m > 1.41421356f;
+  m = sel(hi, m * 0.5f, m);
+  e = sel(hi, e + 1.0f, e);
+  const float s = (m - 1.0f) / (m + 1.0f);
+  const float s2 = s * s;
+  float p = 1.0f / 11;
+  p = madd(p, s2, 1.0f / 9);
+  p = madd(p, s2, 1.0f / 7);
+  p = madd(p, s2, 1.0f / 5);
+  p = madd(p, s2, 1.0f / 3);
+  const float two_s = s + s;
+  const float lm = madd(two_s * s2, p, two_s);
+  float r = madd(e, 0.693359375f, madd(e, -2.12194440e-4f, lm));
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  r = sel(x == 0.0f, -kInf, r);
+  r = sel(x < 0.0f, std::numeric_limits<float>::quiet_NaN(), r);
+  r = sel(x == kInf, kInf, r);
+  return sel(x != x, x, r);
+}
+
+// log(1 + u) for u >= 0 (the rounding of 1 + u is corrected to first order).
+inline float log1p_pos_f(float u) {
+  const float w = 1.0f + u;
+  const float c = ((w - 1.0f) - u) / w;
+  const float r = log_f(w) - c;
+  return sel(w == 1.0f, u, r);
+}
+
+inline float tanh_f(float x) {
+  // tanh|x| = -m / (m + 2), m = expm1(-2|x|) in (-1, 0]: no cancellation anywhere.
+  const float m = expm1_f(-2.0f * std::fabs(x));
+  return std::copysign(-m / (m + 2.0f), x);
+}
+
+// e = exp(-|x|) never overflows, so results down in the subnormal range
+// (x < -87.3) stay accurate instead of becoming 1/inf = 0.
+inline float sigmoid_f(float x) {
+  const float e = exp_f(-std::fabs(x));
+  const float r = 1.0f / (1.0f + e);
+  return sel(x < 0.0f, e * r, r);
+}
+
+// erf by its Taylor series, for |x| < 0.8 (truncated after x^17: error < 3e-9):
+// erf(x) = 2/sqrt(pi) * sum_j (-1)^j x^(2j+1) / (j! (2j+1)).
+inline float erf_series_f(float x) {
+  const float x2 = x * x;
+  float p = 1.0f / 685440;
+  p = madd(p, x2, -1.0f / 75600);
+  p = madd(p, x2, 1.0f / 9360);
+  p = madd(p, x2, -1.0f / 1320);
+  p = madd(p, x2, 1.0f / 216);
+  p = madd(p, x2, -1.0f / 42);
+  p = madd(p, x2, 1.0f / 10);
+  p = madd(p, x2, -1.0f / 3);
+  p = madd(p, x2, 1.0f);
+  return p * (x * 1.12837916709551257f);
+}
+
+// erfc(a) for a >= 0.75 as t * P(t) * exp(-a^2), t = 1/(1 + a/2). P is a
+// degree-8 fit (relative least squares, reweighted toward minimax) of
+// erfc(a) e^(a^2) / t over a in [0.75, 10]: relative error < 5e-9 before float
+// rounding, about 2e-7 after, so erfc keeps its relative accuracy deep into
+// the tail (Gelu of large negative inputs depends on that).
+inline float erfc_tail_f(float a) {
+  const float t = 1.0f / madd(0.5f, a, 1.0f);
+  float p = -0.052588336169719696f;
+  p = madd(p, t, 0.2666490375995636f);
+  p = madd(p, t, -0.46907636523246765f);
+  p = madd(p, t, 0.2714611887931824f);
+  p = madd(p, t, -0.02812981605529785f);
+  p = madd(p, t, 0.20480996370315552f);
+  p = madd(p, t, 0.24237462878227234f);
+  p = madd(p, t, 0.2824856638908386f);
+  p = madd(p, t, 0.28208011388778687f);
+  return p * t * exp_f(-a * a);
+}
+
+inline float erf_f(float x) {
+  const float a = std::fabs(x);
+  const float big = std::copysign(1.0f - erfc_tail_f(a), x);
+  return sel(a < 0.8f, erf_series_f(x), big);
+}
+
+// 0.5 x (1 + erf(x/sqrt2)); for x << 0 uses erfc directly instead of 1 + erf.
+inline float gelu_erf_f(float x) {
+  const float z = x * 0.70710678118654752f;
+  const float a = std::fabs(z);
+  const float tail = erfc_tail_f(a);
+  const float one_plus = sel(a < 0.8f, 1.0f + erf_series_f(z), sel(z < 0.0f, tail, 2.0f - tail));
+  // The limit at -inf is 0, where the product would be -inf * 0 = NaN.
+  return sel(x == -std::numeric_limits<float>::infinity(), -0.0f, 0.5f * x * one_plus);
+}
+
+// 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
+inline float gelu_tanh_f(float x) {
+  const float u2 = 2.0f * 0.7978845608028654f * madd(0.044715f * x, x * x, x);
+  return x / (1.0f + exp_f(-u2));
+}
+
+// Round half to even for |x| < 2^23 by the add-and-subtract trick (larger
+// floats are integers already); vectorises on SSE2, unlike nearbyintf.
+inline float round_even_f(float x) {
+  const float a = std::fabs(x);
+  const float r = std::copysign((a + 8388608.0f) - 8388608.0f, x);
+  return sel(a < 8388608.0f, r, x);
+}
+inline float floor_f(float x) {
+  const float r = round_even_f(x);
+  return sel(r > x, r - 1.0f, r);
+}
+inline float ceil_f(float x) {
+  const float r = round_even_f(x);
+  return sel(r < x, r + 1.0f, r);
+}
+
+// Precision-specific entry points: fast versions for float, std:: for double.
+inline float k_exp(float x) { return exp_f(x); }
+inline double k_exp(double x) { return std::exp(x); }
+inline float k_expm1(float x) { return expm1_f(x); }
+inline double k_expm1(double x) { return std::expm1(x); }
+inline float k_log(float x) { return log_f(x); }
+inline double k_log(double x) { return std::log(x); }
+inline float k_tanh(float x) { return tanh_f(x); }
+inline double k_tanh(double x) { return std::tanh(x); }
+inline float k_sigmoid(float x) { return sigmoid_f(x); }
+inline double k_sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline float k_erf(float x) { return erf_f(x); }
+inline double k_erf(double x) { return std::erf(x); }
+inline float k_gelu_erf(float x) { return gelu_erf_f(x); }
+inline double k_gelu_erf(double x) { return 0.5 * x * std::erfc(-x * 0.70710678118654752); }
+inline float k_gelu_tanh(float x) { return gelu_tanh_f(x); }
+inline double k_gelu_tanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+inline float k_softplus(float x) { return sel(x > 0.0f, x, 0.0f) + log1p_pos_f(exp_f(-std::fabs(x))); }
+inline double k_softplus(double x) { return (x > 0 ? x : 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+inline float k_round(float x) { return round_even_f(x); }
+inline double k_round(double x) { return std::nearbyint(x); }
+inline float k_floor(float x) { return floor_f(x); }
+inline double k_floor(double x) { return std::floor(x); }
+inline float k_ceil(float x) { return ceil_f(x); }
+inline double k_ceil(double x) { return std::ceil(x); }
+
+// Clamp to [0, 1], keeping NaN (a select, unlike fmin/fmax, vectorises).
+template <class C>
+inline C clamp01(C v) {
+  return sel(v < C(0), C(0), sel(v > C(1), C(1), v));
+}
+
+// ---- unary functors: C is float or double; params come from the node ----
+
+#define SW_UNARY(Name, expr)                                   \
+  struct Name {                                                \
+    explicit Name(const UParams& p = {}) : p(p) {}             \
+    UParams p;                                                 \
+    template <class C>                                         \
+    C operator()(C x) const {                                  \
+      [[maybe_unused]] const C alpha = static_cast<C>(p.alpha); \
+      [[maybe_unused]] const C beta = static_cast<C>(p.beta);   \
+      [[maybe_unused]] const C gamma = static_cast<C>(p.gamma); \
+      return expr;                                             \
+    }                                                          \
+  };
+
+SW_UNARY(ExpOp, k_exp(x))
+SW_UNARY(LogOp, k_log(x))
+SW_UNARY(TanhOp, k_tanh(x))
+SW_UNARY(SigmoidOp, k_sigmoid(x))
+SW_UNARY(ErfOp, k_erf(x))
+SW_UNARY(GeluErfOp, k_gelu_erf(x))
+SW_UNARY(GeluTanhOp, k_gelu_tanh(x))
+SW_UNARY(SoftplusOp, k_softplus(x))
+SW_UNARY(SoftsignOp, x / (C(1) + std::fabs(x)))
+SW_UNARY(EluOp, sel(x < C(0), alpha * k_expm1(x), x))
+SW_UNARY(SeluOp, sel(x <= C(0), gamma * alpha * k_expm1(x), gamma * x))
+SW_UNARY(CeluOp, sel(x < C(0), alpha * k_expm1(x / alpha), x))
+SW_UNARY(HardSigmoidOp, clamp01(alpha * x + beta))
+SW_UNARY(HardSwishOp, x * clamp01(x * C(1.0 / 6) + C(0.5)))
+SW_UNARY(LeakyReluOp, sel(x < C(0), alpha * x, x))
+SW_UNARY(ReluOp, x < C(0) ? C(0) : x)
+SW_UNARY(ThresholdedReluOp, x > alpha ? x : C(0))
+SW_UNARY(ShrinkOp, sel(x < -alpha, x + beta, sel(x > alpha, x - beta, C(0))))
+SW_UNARY(NegOp, -x)
+SW_UNARY(AbsOp, std::fabs(x))
+SW_UNARY(SqrtOp, std::sqrt(x))
+SW_UNARY(ReciprocalOp, C(1) / x)
+SW_UNARY(FloorOp, k_floor(x))
+SW_UNARY(CeilOp, k_ceil(x))
+SW_UNARY(RoundOp, k_round(x))
+SW_UNARY(SignOp, x > C(0) ? C(1) : (x < C(0) ? C(-1) : x))
+SW_UNARY(SinOp, std::sin(x))
+SW_UNARY(CosOp, std::cos(x))
+SW_UNARY(TanOp, std::tan(x))
+SW_UNARY(AsinOp, std::asin(x))
+SW_UNARY(AcosOp, std::acos(x))
+SW_UNARY(AtanOp, std::atan(x))
+SW_UNARY(SinhOp, std::sinh(x))
+SW_UNARY(CoshOp, std::cosh(x))
+SW_UNARY(AsinhOp, std::asinh(x))
+SW_UNARY(AcoshOp, std::acosh(x))
+SW_UNARY(AtanhOp, std::atanh(x))
+#undef SW_UNARY
+
+// Calls f(Functor{}) for the functor of op (f is a generic lambda).
+template <class F>
+void with_uop(UOp op, F&& f) {
+  switch (op) {
+    case UOp::Exp: return f(ExpOp{});
+    case UOp::Log: return f(LogOp{});
+    case UOp::Tanh: return f(TanhOp{});
+    case UOp::Sigmoid: return f(SigmoidOp{});
+    case UOp::Erf: return f(ErfOp{});
+    case UOp::GeluErf: return f(GeluErfOp{});
+    case UOp::GeluTanh: return f(GeluTanhOp{});
+    case UOp::Softplus: return f(SoftplusOp{});
+    case UOp::Softsign: return f(SoftsignOp{});
+    case UOp::Elu: return f(EluOp{});
+    case UOp::Selu: return f(SeluOp{});
+    case UOp::Celu: return f(CeluOp{});
+    case UOp::HardSigmoid: return f(HardSigmoidOp{});
+    case UOp::HardSwish: return f(HardSwishOp{});
+    case UOp::LeakyRelu: return f(LeakyReluOp{});
+    case UOp::Relu: return f(ReluOp{});
+    case UOp::ThresholdedRelu: return f(ThresholdedReluOp{});
+    case UOp::Shrink: return f(ShrinkOp{});
+    case UOp::Neg: return f(NegOp{});
+    case UOp::Abs: return f(AbsOp{});
+    case UOp::Sqrt: return f(SqrtOp{});
+    case UOp::Reciprocal: return f(ReciprocalOp{});
+    case UOp::Floor: return f(FloorOp{});
+    case UOp::Ceil: return f(CeilOp{});
+    case UOp::Round: return f(RoundOp{});
+    case UOp::Sign: return f(SignOp{});
+    case UOp::Sin: return f(SinOp{});
+    case UOp::Cos: return f(CosOp{});
+    case UOp::Tan: return f(TanOp{});
+    case UOp::Asin: return f(AsinOp{});
+    case UOp::Acos: return f(AcosOp{});
+    case UOp::Atan: return f(AtanOp{});
+    case UOp::Sinh: return f(SinhOp{});
+    case UOp::Cosh: return f(CoshOp{});
+    case UOp::Asinh: return f(AsinhOp{});
+    case UOp::Acosh: return f(AcoshOp{});
+    case UOp::Atanh: return f(AtanhOp{});
+    case UOp::Count: break;
+  }
+}
+
+// ---- binary functors (C is the compute type) ----
+
+struct AddOp { template <class C> C operator()(C a, C b) const { return a + b; } };
+struct SubOp { template <class C> C operator()(C a, C b) const { return a - b; } };
+struct MulOp { template <class C> C operator()(C a, C b) const { return a * b; } };
+struct FDivOp { template <class C> C operator()(C a, C b) const { return a / b; } };
+// numpy semantics: NaN in either operand gives NaN.
+struct FMaxOp { template <class C> C operator()(C a, C b) const { return (a > b || a != a) ? a : b; } };
+struct FMinOp { template <class C> C operator()(C a, C b) const { return (a < b || a != a) ? a : b; } };
+struct PReluOp { template <class C> C operator()(C x, C s) const { return sel(x < C(0), static_cast<C>(x * s), x); } };
+
+template <class F>
+void with_bop(BOp op, F&& f) {
+  switch (op) {
+    case BOp::Add: return f(AddOp{});
+    case BOp::Sub: return f(SubOp{});
+    case BOp::Mul: return f(MulOp{});
+    case BOp::Div: return f(FDivOp{});
+    case BOp::Max: return f(FMaxOp{});
+    case BOp::Min: return f(FMinOp{});
+    case BOp::PRelu: return f(PReluOp{});
+    case BOp::Count: break;
+  }
+}
+
+// ---- float32 loops ----
+
+template <class Op>
+void unary_loop(const float* x, float* y, int64_t n, const UParams& p) {
+  const Op op(p);
+  for (int64_t i = 0; i < n; ++i) y[i] = op(x[i]);
+}
+
+template <class Op>
+void binary_vv(const float* a, const float* b, float* y, int64_t n) {
+  const Op op;
+  for (int64_t i = 0; i < n; ++i) y[i] = op(a[i], b[i]);
+}
+template <class Op>
+void binary_vs(const float* a, const float* b, float* y, int64_t n) {
+  const Op op;
+  const float s = *b;
+  for (int64_t i = 0; i < n; ++i) y[i] = op(a[i], s);
+}
+template <class Op>
+void binary_sv(const float* a, const float* b, float* y, int64_t n) {
+  const Op op;
+  const float s = *a;
+  for (int64_t i = 0; i < n; ++i) y[i] = op(s, b[i]);
+}
+
+// sqrt needs explicit vectors: with -fmath-errno (the default) compilers keep a
+// scalar libm fallback for negative inputs in the loop and will not vectorise it.
+void sqrt_loop(const float* x, float* y, int64_t n, const UParams&) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  // The masked form: GCC 12 warns (maybe-uninitialized) inside _mm512_sqrt_ps.
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    _mm512_storeu_ps(y + i, _mm512_mask_sqrt_ps(v, static_cast<__mmask16>(0xffff), v));
+  }
+#elif defined(__AVX__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+#elif defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(y + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
+#endif
+  for (; i < n; ++i) y[i] = std::sqrt(x[i]);
+}
+
+F32Table make_f32_table() {
+  F32Table t{};
+  for (int i = 0; i < static_cast<int>(UOp::Count); ++i)
+    with_uop(static_cast<UOp>(i), [&](auto op) { t.unary[i] = &unary_loop<decltype(op)>; });
+  for (int i = 0; i < static_cast<int>(BOp::Count); ++i)
+    with_bop(static_cast<BOp>(i), [&](auto op) {
+      using Op = decltype(op);
+      t.binary[i][kVV] = &binary_vv<Op>;
+      t.binary[i][kVS] = &binary_vs<Op>;
+      t.binary[i][kSV] = &binary_sv<Op>;
+    });
+  t.unary[static_cast<int>(UOp::Sqrt)] = &sqrt_loop;
+  return t;
+}
+
+}  // namespace
+}  // namespace saywhen::rt::ew

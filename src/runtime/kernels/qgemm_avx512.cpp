@@ -1,0 +1,305 @@
+// AVX-512 VNNI int8 GEMM: vpdpbusd multiplies 4 consecutive u8 of A (broadcast)
+// with 4 s8 of B per int32 lane and accumulates, so B is packed with the 4
+// k-values of each column adjacent:
+//   column blocks of 64 (the last one: N rounded up to 16), and inside a block
+//   for each k-quad: [col 0: k0 k1 k2 k3][col 1: ...]...  (zero padded)
+// A tile of MR rows x NV*16 columns keeps MR*NV accumulators in registers.
+//
+// Helpers stay in an anonymous namespace and no header inline function is
+// called: this file is compiled with AVX-512 flags, and an out-of-line copy of a
+// shared inline function could be picked by the linker for other callers.
+#include <immintrin.h>
+
+// GCC 12 flags the deliberately undefined pass-through operands of several
+// intrinsics (_mm512_undefined_*) as (maybe-)uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <cstring>
+
+#include "qgemm.h"
+
+namespace saywhen::rt::qgemm_detail {
+namespace {
+
+// GCC keeps the accumulator array in registers only when these loops are fully
+// unrolled before its other loop passes run.
+#define SAYWHEN_UNROLL _Pragma("GCC unroll 16")
+
+constexpr int64_t kBlock = 64;
+constexpr int kMaxRows = 6;
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t quads(int64_t K) { return (K + 3) / 4; }
+inline int64_t block_width(int64_t N, int64_t n0) { return (min64(kBlock, N - n0) + 15) & ~int64_t{15}; }
+
+inline int32_t load_u32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+inline int32_t load_tail(const uint8_t* p, int64_t n) {
+  int32_t v = 0;
+  std::memcpy(&v, p, static_cast<size_t>(n));
+  return v;
+}
+
+struct Epilogue {
+  __m512 lo, hi;
+  __m512i zp;
+};
+
+// The dot products of an MR x NV*16 tile, left in acc (row-major, 64-byte
+// rows of NV*16 int32). Out of line and free of anything but the k loop: GCC
+// keeps the MR*NV accumulators in registers only in a loop this simple.
+template <int MR, int NV>
+__attribute__((noinline)) void accumulate(const uint8_t* a, int64_t lda, int64_t K, const int8_t* bp, int32_t* acc_out) {
+  __m512i acc[MR][NV];
+  // The ragged k-quad first, through a bounded load, so the main loop can read
+  // 4 bytes of every row without running past the end of A.
+  const int64_t kfull = K / 4;
+  if (const int64_t rem = K & 3) {
+    const int8_t* bt = bp + kfull * NV * 64;
+    SAYWHEN_UNROLL for (int i = 0; i < MR; ++i) {
+      const __m512i av = _mm512_set1_epi32(load_tail(a + i * lda + 4 * kfull, rem));
+      SAYWHEN_UNROLL for (int j = 0; j < NV; ++j)
+        acc[i][j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, _mm512_loadu_si512(bt + j * 64));
+    }
+  } else {
+    SAYWHEN_UNROLL for (int i = 0; i < MR; ++i)
+      SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_setzero_si512();
+  }
+  for (int64_t q = 0; q < kfull; ++q) {
+    __m512i b[NV];
+    SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) b[j] = _mm512_loadu_si512(bp + j * 64);
+    bp += NV * 64;
+    SAYWHEN_UNROLL for (int i = 0; i < MR; ++i) {
+      const __m512i av = _mm512_set1_epi32(load_u32(a + i * lda + 4 * q));
+      SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, b[j]);
+    }
+  }
+  SAYWHEN_UNROLL for (int i = 0; i < MR; ++i)
+    SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) _mm512_store_si512(acc_out + i * 64 + j * 16, acc[i][j]);
+}
+
+template <int MR, int NV>
+void tile(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m, int64_t n0) {
+  alignas(64) int32_t acc[MR * 64];
+  accumulate<MR, NV>(g.A + m * g.lda, g.lda, g.K, bp, acc);
+  SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) {
+    const int64_t n = n0 + 16 * j;
+    const int64_t valid = g.N - n;
+    const __mmask16 mask = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+    const __m512i off = _mm512_maskz_loadu_epi32(mask, g.col_off + n);
+    __m512i bzp = _mm512_setzero_si512();
+    if (g.b_zp) bzp = _mm512_maskz_loadu_epi32(mask, g.b_zp + n);
+    __m512 scale = _mm512_setzero_ps();
+    if (g.scale) scale = _mm512_maskz_loadu_ps(mask, g.scale + n);
+    for (int i = 0; i < MR; ++i) {
+      __m512i c = _mm512_add_epi32(_mm512_load_si512(acc + i * 64 + j * 16), off);
+      if (g.b_zp) c = _mm512_sub_epi32(c, _mm512_mullo_epi32(_mm512_set1_epi32(g.row_sum[m + i]), bzp));
+      if (!g.scale) {
+        _mm512_mask_storeu_epi32(static_cast<int32_t*>(g.C) + (m + i) * g.ldc + n, mask, c);
+        continue;
+      }
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
+      f = _mm512_min_ps(_mm512_max_ps(f, ep.lo), ep.hi);
+      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), ep.zp);
+      _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(g.C) + (m + i) * g.ldc + n, mask, q);
+    }
+  }
+}
+
+template <int NV>
+void row_block(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m0, int64_t m1, int64_t n0) {
+  int64_t m = m0;
+  for (; m + kMaxRows <= m1; m += kMaxRows) tile<kMaxRows, NV>(g, ep, bp, m, n0);
+  switch (m1 - m) {
+    case 5: tile<5, NV>(g, ep, bp, m, n0); break;
+    case 4: tile<4, NV>(g, ep, bp, m, n0); break;
+    case 3: tile<3, NV>(g, ep, bp, m, n0); break;
+    case 2: tile<2, NV>(g, ep, bp, m, n0); break;
+    case 1: tile<1, NV>(g, ep, bp, m, n0); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+size_t packed_bytes_avx512(int64_t K, int64_t N) {
+  const int64_t np = (N + 15) & ~int64_t{15};
+  return static_cast<size_t>(quads(K) * np * 4 + 63) & ~size_t{63};
+}
+
+void pack_avx512(const void* B, bool b_unsigned, int64_t K, int64_t N, int64_t sk, int64_t sn, void* packed,
+                 int32_t* col_sums) {
+  int8_t* dst = static_cast<int8_t*>(packed);
+  const int64_t kq = quads(K);
+  const uint8_t* src = static_cast<const uint8_t*>(B);
+  if (sn != 1) {
+    // Strided columns (B^T given): a plan-time path, plain loops are enough.
+    std::memset(dst, 0, packed_bytes_avx512(K, N));
+    const uint8_t flip = b_unsigned ? 0x80 : 0;
+    int32_t* sums = col_sums;
+    for (int64_t n0 = 0; n0 < N; n0 += kBlock) {
+      const int64_t w = block_width(N, n0);
+      int8_t* blk = dst + n0 * kq * 4;
+      for (int64_t n = n0; n < min64(N, n0 + kBlock); ++n) {
+        int32_t sum = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          const int8_t v = static_cast<int8_t>(src[k * sk + n * sn] ^ flip);
+          blk[(k / 4) * w * 4 + (n - n0) * 4 + (k & 3)] = v;
+          sum += v;
+        }
+        if (sums) sums[n] = sum;
+      }
+    }
+    return;
+  }
+  // Row-major B (also the per-run packing of activations): 4 rows x 16 columns
+  // at a time, interleaved with two rounds of byte/word unpacks; the column
+  // sums come from the packed bytes with one vpdpbusd against ones.
+  const __m128i flip = _mm_set1_epi8(b_unsigned ? static_cast<char>(0x80) : 0);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t n0 = 0; n0 < N; n0 += kBlock) {
+    const int64_t w = block_width(N, n0);
+    int8_t* blk = dst + n0 * kq * 4;
+    for (int64_t j = 0; j < w / 16; ++j) {
+      const int64_t c0 = n0 + 16 * j;
+      const int64_t valid = N - c0;
+      const __mmask16 cm = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+      __m512i sum = _mm512_setzero_si512();
+      for (int64_t q = 0; q < kq; ++q) {
+        __m128i r[4];
+        for (int rr = 0; rr < 4; ++rr) {
+          const int64_t k = 4 * q + rr;
+          r[rr] = k < K ? _mm_maskz_mov_epi8(cm, _mm_xor_si128(_mm_maskz_loadu_epi8(cm, src + k * sk + c0), flip))
+                        : _mm_setzero_si128();
+        }
+        const __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpackhi_epi8(r[0], r[1]);
+        const __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]), t3 = _mm_unpackhi_epi8(r[2], r[3]);
+        __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t0, t2), 1);
+        v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(t1, t3), 2);
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
+        _mm512_storeu_si512(blk + q * w * 4 + j * 64, v);
+        sum = _mm512_dpbusd_epi32(sum, ones, v);
+      }
+      if (col_sums) _mm512_mask_storeu_epi32(col_sums + c0, cm, sum);
+    }
+  }
+}
+
+void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  const __m512 lo = _mm512_set1_ps(static_cast<float>((is_signed ? -128 : 0) - zp));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>((is_signed ? 127 : 255) - zp));
+  const __m512i vz = _mm512_set1_epi32(zp);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    __m512 f = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
+    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, _mm512_add_epi32(_mm512_cvtps_epi32(f), vz));
+  }
+}
+
+void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, int32_t zp, bool is_signed) {
+  const __m512 vs = _mm512_set1_ps(scale);
+  const __m512i vz = _mm512_set1_epi32(zp);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m128i b = _mm_maskz_loadu_epi8(m, x + i);
+    const __m512i v = is_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs));
+  }
+}
+
+// A row's output is a function of the byte value alone, so it is computed for
+// all 256 values (16 divisions instead of one per element) and applied with
+// byte permutes. Same float operations per value as the per-element form.
+__attribute__((target("avx512vbmi"))) void qsoftmax_output_u8_vbmi(const uint8_t* x, int64_t n, const float* table,
+                                                                   float y_scale, float sum, int32_t y_zp,
+                                                                   uint8_t* y) {
+  const __m512 ys = _mm512_set1_ps(y_scale), vs = _mm512_set1_ps(sum);
+  const __m512i zp = _mm512_set1_epi32(y_zp), top = _mm512_set1_epi32(255);
+  alignas(64) uint8_t lut[256];
+  for (int v = 0; v < 256; v += 16) {
+    const __m512 q = _mm512_div_ps(_mm512_mul_ps(_mm512_loadu_ps(table + v), ys), vs);
+    _mm_store_si128(reinterpret_cast<__m128i*>(lut + v),
+                    _mm512_cvtepi32_epi8(_mm512_min_epu32(_mm512_add_epi32(_mm512_cvtps_epi32(q), zp), top)));
+  }
+  const __m512i l0 = _mm512_load_si512(lut), l1 = _mm512_load_si512(lut + 64);
+  const __m512i l2 = _mm512_load_si512(lut + 128), l3 = _mm512_load_si512(lut + 192);
+  for (int64_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    const __m512i idx = _mm512_maskz_loadu_epi8(m, x + i);
+    const __m512i lo = _mm512_permutex2var_epi8(l0, idx, l1);
+    const __m512i hi = _mm512_permutex2var_epi8(l2, idx, l3);
+    _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+  }
+}
+
+__attribute__((target("avx512vbmi"))) void lut_apply_u8_vbmi(const uint8_t* x, int64_t n, const uint8_t* table,
+                                                             uint8_t* y) {
+  const __m512i l0 = _mm512_loadu_si512(table), l1 = _mm512_loadu_si512(table + 64);
+  const __m512i l2 = _mm512_loadu_si512(table + 128), l3 = _mm512_loadu_si512(table + 192);
+  for (int64_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    const __m512i idx = _mm512_maskz_loadu_epi8(m, x + i);
+    const __m512i lo = _mm512_permutex2var_epi8(l0, idx, l1);
+    const __m512i hi = _mm512_permutex2var_epi8(l2, idx, l3);
+    _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+  }
+}
+
+void qsoftmax_output_u8_avx512(const uint8_t* x, int64_t n, const float* table, float y_scale, float sum,
+                               int32_t y_zp, uint8_t* y) {
+  const __m512 ys = _mm512_set1_ps(y_scale), vs = _mm512_set1_ps(sum);
+  const __m512i zp = _mm512_set1_epi32(y_zp), top = _mm512_set1_epi32(255);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + i));
+    const __m512 t = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, table, 4);
+    const __m512 q = _mm512_div_ps(_mm512_mul_ps(t, ys), vs);
+    const __m512i v = _mm512_min_epu32(_mm512_add_epi32(_mm512_cvtps_epi32(q), zp), top);
+    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, v);
+  }
+}
+
+void row_sums_avx512(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_t* row_sum) {
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t m = 0; m < M; ++m) {
+    const uint8_t* a = A + m * lda;
+    __m512i s = zero;
+    int64_t k = 0;
+    for (; k + 64 <= K; k += 64) s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_loadu_si512(a + k), zero));
+    if (k < K) {
+      const __mmask64 mask = (~uint64_t{0}) >> (64 - (K - k));
+      s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, a + k), zero));
+    }
+    row_sum[m] = static_cast<int32_t>(_mm512_reduce_add_epi64(s));
+  }
+}
+
+void gemm_avx512(const QGemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  Epilogue ep;
+  ep.lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
+  ep.hi = _mm512_set1_ps(static_cast<float>((g.y_signed ? 127 : 255) - g.y_zp));
+  ep.zp = _mm512_set1_epi32(g.y_zp);
+  const int8_t* packed = static_cast<const int8_t*>(g.packed_b);
+  const int64_t kq = quads(g.K);
+  for (int64_t n = n0; n < min64(n1, g.N); n += kBlock) {
+    const int8_t* bp = packed + n * kq * 4;
+    switch (block_width(g.N, n) / 16) {
+      case 4: row_block<4>(g, ep, bp, m0, m1, n); break;
+      case 3: row_block<3>(g, ep, bp, m0, m1, n); break;
+      case 2: row_block<2>(g, ep, bp, m0, m1, n); break;
+      default: row_block<1>(g, ep, bp, m0, m1, n); break;
+    }
+  }
+}
+
+}  // namespace saywhen::rt::qgemm_detail

@@ -1,0 +1,169 @@
+// AVX-512 sgemm micro-kernels: MR rows x 32 columns (two zmm) of C held in
+// registers, A broadcast from memory, B loaded a panel row at a time.
+//
+// 12x32 keeps 24 accumulators + 2 B vectors in the 32 zmm registers, and gives
+// 24 independent FMA chains: enough to cover FMA latency on two pipes (Zen 4/5,
+// Sapphire Rapids) with room to spare.
+#include "sgemm.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace saywhen::rt {
+namespace {
+
+constexpr int kMR = 12;
+constexpr int kNV = static_cast<int>(kSgemmNR / 16);
+static_assert(kSgemmNR % 16 == 0);
+
+inline __mmask16 cols_mask(int64_t valid) {
+  if (valid >= 16) return static_cast<__mmask16>(0xFFFF);
+  if (valid <= 0) return 0;
+  return static_cast<__mmask16>((1u << valid) - 1u);
+}
+
+// Independent accumulator sets over k (k mod KU), so a tile with few rows
+// still keeps >= 8 FMA chains in flight; one chain per register would leave the
+// FMA pipes waiting on latency (a GEMV would run at a quarter speed).
+template <int MR, int NV>
+constexpr int k_split() {
+  return MR * NV >= 8 ? 1 : MR * NV >= 4 ? 2 : 4;
+}
+
+// C tile at rows [0, MR) and columns [0, 16*NV) (masked by `mask`).
+// MASKED: the B loads must also be masked (unpadded B, last panel).
+template <int MR, int NV, bool MASKED>
+void micro(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc, float* c,
+           int64_t ldc, const __mmask16* mask, const SgemmBlock& blk, const float* bias_n,
+           const float* bias_m) {
+  constexpr int KU = k_split<MR, NV>();
+  __m512 acc[KU][MR][NV];
+#pragma GCC unroll 4
+  for (int u = 0; u < KU; ++u)
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm512_setzero_ps();
+
+  const float* ar[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
+
+  // One k step into accumulator set u.
+  auto step = [&](int u, int64_t k, const float* brow) __attribute__((always_inline)) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      bv[v] = MASKED ? _mm512_maskz_loadu_ps(mask[v], brow + 16 * v) : _mm512_loadu_ps(brow + 16 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(ar[r][k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm512_fmadd_ps(av, bv[v], acc[u][r][v]);
+    }
+  };
+  int64_t k = 0;
+  if constexpr (KU > 1) {
+    for (; k + KU <= kc; k += KU) {
+#pragma GCC unroll 4
+      for (int u = 0; u < KU; ++u) step(u, k + u, b + u * ldb);
+      b += KU * ldb;
+    }
+  }
+#pragma GCC unroll 2
+  for (; k < kc; ++k) {
+    step(0, k, b);
+    b += ldb;
+  }
+#pragma GCC unroll 4
+  for (int u = 1; u < KU; ++u)
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[0][r][v] = _mm512_add_ps(acc[0][r][v], acc[u][r][v]);
+
+  const __m512 alpha = _mm512_set1_ps(blk.alpha);
+  const bool scale = blk.alpha != 1.0f;
+  if (blk.first) {
+    const __m512 beta = _mm512_set1_ps(blk.beta);
+    __m512 bn[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      bn[v] = bias_n ? _mm512_maskz_loadu_ps(mask[v], bias_n + 16 * v) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 bm = bias_m ? _mm512_set1_ps(bias_m[r]) : _mm512_setzero_ps();
+      float* cr = c + r * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        __m512 x = scale ? _mm512_mul_ps(acc[0][r][v], alpha) : acc[0][r][v];
+        if (blk.beta != 0.0f) x = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask[v], cr + 16 * v), x);
+        x = _mm512_add_ps(x, _mm512_add_ps(bn[v], bm));
+        _mm512_mask_storeu_ps(cr + 16 * v, mask[v], x);
+      }
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      float* cr = c + r * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        __m512 old = _mm512_maskz_loadu_ps(mask[v], cr + 16 * v);
+        __m512 x = scale ? _mm512_fmadd_ps(acc[0][r][v], alpha, old) : _mm512_add_ps(acc[0][r][v], old);
+        _mm512_mask_storeu_ps(cr + 16 * v, mask[v], x);
+      }
+    }
+  }
+}
+
+using MicroFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t,
+                         const __mmask16*, const SgemmBlock&, const float*, const float*);
+
+template <int NV, bool MASKED, int... R>
+constexpr auto make_table(std::integer_sequence<int, R...>) {
+  return std::array<MicroFn, sizeof...(R)>{&micro<R + 1, NV, MASKED>...};
+}
+
+// [nv-1][masked][rows-1]
+const std::array<MicroFn, kMR> kTables[2][2] = {
+    {make_table<1, false>(std::make_integer_sequence<int, kMR>{}),
+     make_table<1, true>(std::make_integer_sequence<int, kMR>{})},
+    {make_table<2, false>(std::make_integer_sequence<int, kMR>{}),
+     make_table<2, true>(std::make_integer_sequence<int, kMR>{})},
+};
+static_assert(kNV == 2);
+
+}  // namespace
+
+void sgemm_block_avx512(const SgemmBlock& blk) {
+  // Each A tile (MR x kc) is reused, from L1/L2, by every B panel of the block.
+  for (int64_t i = 0; i < blk.m; i += kMR) {
+    const int rows = static_cast<int>(std::min<int64_t>(kMR, blk.m - i));
+    const float* a = blk.a + i * blk.lda;
+    float* c = blk.c + i * blk.ldc;
+    const float* bias_m = blk.bias_m ? blk.bias_m + i : nullptr;
+    for (int64_t j = 0; j < blk.n; j += kSgemmNR) {
+      const int64_t cols = std::min<int64_t>(kSgemmNR, blk.n - j);
+      const __mmask16 mask[2] = {cols_mask(cols), cols_mask(cols - 16)};
+      const int nv = cols > 16 ? 2 : 1;
+      const bool masked = cols < kSgemmNR && !blk.b_padded;
+      const float* b = blk.b + (j / kSgemmNR) * blk.panel_stride;
+      kTables[nv - 1][masked][rows - 1](a, blk.lda, b, blk.ldb, blk.kc, c + j, blk.ldc, mask, blk,
+                                        blk.bias_n ? blk.bias_n + j : nullptr, bias_m);
+    }
+  }
+}
+
+}  // namespace saywhen::rt
+
+#else
+
+namespace saywhen::rt {
+void sgemm_block_avx512(const SgemmBlock& blk) { sgemm_block_ref(blk); }
+}  // namespace saywhen::rt
+
+#endif
