@@ -95,8 +95,8 @@ Tensor convert_tensor(const onnx::TensorProto& p, const std::string& file, const
 ValueInfo convert_value_info(const onnx::ValueInfoProto& v, const std::string& file, const char* role) {
   ValueInfo info;
   info.name = v.name();
-  if (v.has_type() && !v.type().has_tensor_type()) {
-    const auto& t = v.type();
+  const auto& t = v.type();
+  if (t.has_sequence_type() || t.has_optional_type() || t.has_map_type() || t.has_sparse_tensor_type()) {
     const char* kind = t.has_sequence_type() ? "sequence" : t.has_optional_type() ? "optional"
                        : t.has_map_type() ? "map" : t.has_sparse_tensor_type() ? "sparse tensor" : "non-tensor";
     fail(file, std::string("graph ") + role + " '" + v.name() + "'",

@@ -21,11 +21,6 @@ namespace saywhen::rt {
 
 namespace ew {
 
-const F32Table& f32_table_ref() {
-  static const F32Table t = make_f32_table();
-  return t;
-}
-
 const F32Table& f32_table() {
   static const F32Table* t = [] {
     const CpuFeatures& f = cpu();
