@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -92,18 +91,22 @@ def ort_latency(path: Path, feeds, threads: int, runs: int) -> float:
 
 
 ORT_LOAD_SNIPPET = r"""
-import sys, time, resource, numpy as np, onnxruntime as ort
+import sys, time, numpy as np, onnxruntime as ort
 path, threads, feeds_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 import os
 feeds = {f[:-4]: np.load(os.path.join(feeds_dir, f)) for f in os.listdir(feeds_dir)}
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def rss_kb(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+base = rss_kb("VmRSS:")
 t0 = time.perf_counter()
 so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.inter_op_num_threads = 1
 so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
 s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 s.run(None, feeds)
 t = (time.perf_counter() - t0) * 1e3
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = rss_kb("VmHWM:")
 print(t, (peak - base) / 1024.0)
 """
 
@@ -117,7 +120,8 @@ def ort_load(path: Path, feeds_dir: Path, threads: int) -> tuple[float, float]:
 def saywhen_bench(exe: Path, path: Path, feeds_dir: Path, threads: int, runs: int) -> dict:
     args = [str(exe), "onnx", "bench", str(path), "--threads", str(threads), "--runs", str(runs), "--json"]
     for f in sorted(feeds_dir.iterdir()):
-        args += ["--input", f"{f.stem}={f}"]
+        # Silero's sample rate is constant per stream: saywhen resolves its If once.
+        args += ["--fix" if f.stem == "sr" else "--input", f"{f.stem}={f}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip().splitlines()
     return json.loads(out[-1])
 

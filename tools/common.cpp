@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "cli.h"
@@ -62,9 +63,23 @@ std::map<std::string, Tensor> complete_inputs(const Model& model, std::map<std::
 }
 
 double peak_rss_mb() {
+  // VmHWM, not getrusage: ru_maxrss survives execve, so a process started from a
+  // large parent (a Python benchmark driver) would report the parent's peak.
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      long kb = 0;
+      if (std::sscanf(line, "VmHWM: %ld kB", &kb) == 1) {
+        std::fclose(f);
+        return static_cast<double>(kb) / 1024.0;
+      }
+    }
+    std::fclose(f);
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
 }  // namespace saywhen::cli

@@ -6,17 +6,21 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "runtime/plan.h"
 
 namespace saywhen::cli {
 
 void add_onnx_bench(CLI::App& onnx) {
   auto* cmd = onnx.add_subcommand("bench", "Measure latency (p50/p95/p99), load time and peak memory");
   static std::string path;
-  static std::vector<std::string> inputs;
+  static std::vector<std::string> inputs, fixed;
   static int threads = 1, runs = 100, warmup = 5;
   static bool as_json = false;
   cmd->add_option("MODEL", path, "ONNX model file")->required();
   cmd->add_option("--input", inputs, "NAME=FILE.npy (inputs not given get deterministic random data)");
+  cmd->add_option("--fix", fixed,
+                  "NAME=FILE.npy: an input that is constant for the session (e.g. Silero's sr); "
+                  "branches on it are resolved when the model is planned");
   cmd->add_option("--threads", threads, "Intra-op threads")->check(CLI::Range(1, 256));
   cmd->add_option("--runs", runs, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000000));
@@ -25,6 +29,7 @@ void add_onnx_bench(CLI::App& onnx) {
     using clock = std::chrono::steady_clock;
     auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
     auto given = read_inputs(inputs);
+    for (auto& [name, t] : read_inputs(fixed)) given[name] = t;
     // Load time covers what a user waits for before the first answer: parsing,
     // planning (shape inference, folding, packing) and the first inference.
     auto t0 = clock::now();
@@ -33,7 +38,10 @@ void add_onnx_bench(CLI::App& onnx) {
     SessionOptions opts;
     opts.threads = threads;
     Session session(model, opts);
-    for (const auto& [name, t] : values) session.set_input(name, t);
+    auto fixed_values = read_inputs(fixed);
+    for (const auto& [name, t] : fixed_values) session.fix_input(name, t);
+    for (const auto& [name, t] : values)
+      if (!fixed_values.count(name)) session.set_input(name, t);
     session.run();
     double load_ms = ms(clock::now() - t0);
     for (int i = 0; i < warmup; ++i) session.run();
@@ -54,6 +62,13 @@ void add_onnx_bench(CLI::App& onnx) {
     std::snprintf(line, sizeof line, "p50 %.3f ms  p95 %.3f ms  p99 %.3f ms  load+first %.1f ms  peak RSS %.1f MB  (%d runs, %d threads)",
                   pct(50), pct(95), pct(99), load_ms, rss, runs, threads);
     std::cout << path << ": " << line << "\n";
+    std::map<std::string, Shape> shapes;
+    for (const auto& [name, t] : values) shapes[name] = t.shape();
+    for (const auto& f : fixed) shapes.erase(f.substr(0, f.find('=')));
+    const rt::PlanStats& st = model->plan_for(shapes, read_inputs(fixed))->stats;
+    std::printf("plan: %zu steps (%zu run-time), %zu of %zu nodes folded, arena %.2f MB (%.2f MB without reuse)\n",
+                st.steps, st.dynamic_steps, st.folded, st.nodes_in_model, st.arena_bytes / 1048576.0,
+                st.naive_bytes / 1048576.0);
     if (as_json) {
       nlohmann::ordered_json j = {{"p50_ms", pct(50)}, {"p95_ms", pct(95)}, {"p99_ms", pct(99)},
                                   {"load_ms", load_ms}, {"rss_mb", rss}, {"runs", runs}, {"threads", threads}};

@@ -18,19 +18,27 @@ static std::string file_name_for(const std::string& name) {
 void add_onnx_run(CLI::App& onnx) {
   auto* cmd = onnx.add_subcommand("run", "Run a model once; write every output as DIR/NAME.npy");
   static std::string path, out_dir;
-  static std::vector<std::string> inputs;
+  static std::vector<std::string> inputs, fixed;
   static int threads = 1;
   cmd->add_option("MODEL", path, "ONNX model file")->required();
   cmd->add_option("--input", inputs, "NAME=FILE.npy (inputs not given get deterministic random data)");
   cmd->add_option("--output-dir", out_dir, "Directory for the outputs")->required();
+  cmd->add_option("--fix", fixed,
+                  "NAME=FILE.npy: an input that is constant for the session (e.g. Silero's sr); "
+                  "branches on it are resolved when the model is planned");
   cmd->add_option("--threads", threads, "Intra-op threads")->check(CLI::Range(1, 256));
   cmd->callback([] {
     auto model = Model::load(path);
-    auto values = complete_inputs(*model, read_inputs(inputs));
+    auto given = read_inputs(inputs);
+    for (auto& [name, t] : read_inputs(fixed)) given[name] = t;
+    auto values = complete_inputs(*model, given);
     SessionOptions opts;
     opts.threads = threads;
     Session session(model, opts);
-    for (const auto& [name, t] : values) session.set_input(name, t);
+    auto fixed_values = read_inputs(fixed);
+    for (const auto& [name, t] : fixed_values) session.fix_input(name, t);
+    for (const auto& [name, t] : values)
+      if (!fixed_values.count(name)) session.set_input(name, t);
     session.run();
     std::filesystem::create_directories(out_dir);
     for (size_t i = 0; i < model->outputs().size(); ++i) {

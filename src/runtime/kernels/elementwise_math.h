@@ -411,7 +411,7 @@ void binary_sv(const float* a, const float* b, float* y, int64_t n) {
 
 // sqrt needs explicit vectors: with -fmath-errno (the default) compilers keep a
 // scalar libm fallback for negative inputs in the loop and will not vectorise it.
-void sqrt_loop(const float* x, float* y, int64_t n, const UParams&) {
+inline void sqrt_loop(const float* x, float* y, int64_t n, const UParams&) {
   int64_t i = 0;
 #if defined(__AVX512F__)
   // The masked form: GCC 12 warns (maybe-uninitialized) inside _mm512_sqrt_ps.
@@ -427,7 +427,7 @@ void sqrt_loop(const float* x, float* y, int64_t n, const UParams&) {
   for (; i < n; ++i) y[i] = std::sqrt(x[i]);
 }
 
-F32Table make_f32_table() {
+inline F32Table make_f32_table() {
   F32Table t{};
   for (int i = 0; i < static_cast<int>(UOp::Count); ++i)
     with_uop(static_cast<UOp>(i), [&](auto op) { t.unary[i] = &unary_loop<decltype(op)>; });

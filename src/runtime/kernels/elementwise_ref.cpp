@@ -1,5 +1,7 @@
-// The float32 elementwise loops built for baseline ISA (SSE2 on x86-64); its own small
-// translation unit, like the others, so the inliner budget goes to these loops (see elementwise_simd.h).
+// The float32 elementwise loops for the baseline ISA (SSE2 on x86-64). Kept in
+// a small file of its own like the other variants: inside elementwise.cpp,
+// GCC's inlining budget ran out and the loops were left calling exp_f and
+// friends per element, unvectorised (about 3x slower).
 #include "elementwise_math.h"
 
 namespace saywhen::rt::ew {

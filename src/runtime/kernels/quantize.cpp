@@ -1071,7 +1071,9 @@ std::unique_ptr<Kernel> build_fused_qmatmul(BuildContext& ctx) {
 // x_zero_point cancels out of softmax and is not used.
 
 void softmax_table(float x_scale, int64_t D, bool is_signed, float* table) {
-  double shift = std::log(static_cast<double>(std::numeric_limits<float>::max() / static_cast<float>(D)));
+  // The logarithm in float, as the reference evaluates it: the last bits of the
+  // shift decide some roundings of the output.
+  double shift = std::log(std::numeric_limits<float>::max() / static_cast<float>(D));
   shift = std::max(0.0, shift - 5.0) / static_cast<double>(x_scale);
   for (int i = 0; i < 256; ++i) {
     const double v = std::exp((static_cast<double>(i) - 255 + shift) * static_cast<double>(x_scale));
