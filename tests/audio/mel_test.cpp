@@ -19,17 +19,7 @@
 #include "saywhen/audio.h"
 
 // Counting every global allocation is the simplest proof that compute() stays off the heap.
-static std::atomic<long> g_allocations{0};
-
-// All out of line: once inlined, GCC pairs the malloc inside with the matching
-// operator delete and reports them as mismatched.
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../alloc_counter.h"
 
 namespace saywhen::audio {
 namespace {

@@ -13,29 +13,7 @@
 #include "saywhen/runtime.h"
 #include "saywhen/saywhen.h"
 
-// GCC pairs the replaced operator new with free() and warns; that pairing is intended here.
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-// Counts heap allocations so a test can check that steady-state runs make none.
-static std::atomic<long> g_allocations{0};
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-// Every form that pairs with these deletes, or AddressSanitizer's own versions
-// allocate what our free() then releases.
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "../alloc_counter.h"
 
 namespace {
 
