@@ -3,6 +3,7 @@
 
     compare_ort.py --saywhen build/release/saywhen [--shared ../shared] [--cache DIR]
                    [--threads 1 2] [--runs 50] [--markdown OUT.md]
+                   [--vad-bench build/release/bench/saywhen_bench]
 
 For each model and thread count it measures, in this one process run:
   - steady-state latency (median of --runs after warm-up) of ONNX Runtime
@@ -11,6 +12,11 @@ For each model and thread count it measures, in this one process run:
   - load + first inference and peak resident memory, each runtime in a fresh process;
   - achieved GOP/s of saywhen (2 ops per multiply-accumulate of MatMul/Gemm/Conv,
     counted from the graph with ONNX shape inference) against the CPU's peak.
+With --vad-bench, also Silero VAD as a stream, 1 thread, in the same run: one window of
+saywhen's VadStream (BM_VadWindow) against ONNX Runtime's session.run on the same model, and
+the whole 60 s silero_test.wav through saywhen's VadSegmenter (BM_VadSegmenter60s, audio in
+20 ms chunks) against a bare ONNX Runtime window loop and against silero-vad's own
+get_speech_timestamps (its OnnxWrapper, what Python users run).
 Results go to stdout as a Markdown table (and to --markdown).
 """
 from __future__ import annotations
@@ -126,6 +132,70 @@ def saywhen_bench(exe: Path, path: Path, feeds_dir: Path, threads: int, runs: in
     return json.loads(out[-1])
 
 
+def vad_rows(bench: Path, shared: Path, runs: int) -> list[str]:
+    """Silero VAD as a stream, saywhen vs ONNX Runtime, 1 thread."""
+    import wave
+
+    model = shared / "models/silero-vad/silero_vad.onnx"
+    wav = shared / "audio/silero_test.wav"
+    with wave.open(str(wav), "rb") as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
+    seconds = len(audio) / 16000
+    out = subprocess.run([str(bench), "--benchmark_filter=BM_Vad", "--benchmark_format=json",
+                          "--benchmark_min_time=1s"],
+                         check=True, capture_output=True, text=True, env=dict(os.environ, SAYWHEN_SHARED=str(shared)))
+    res = {b["name"]: b for b in json.loads(out.stdout)["benchmarks"]}
+    def ms(b):
+        return b["real_time"] * {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
+    sw_window = ms(res["BM_VadWindow/1"])
+    sw_file = ms(res["BM_VadSegmenter60s"])
+
+    rng = np.random.default_rng(0)
+    feeds = {"input": rng.normal(0, 0.1, (1, 576)).astype(np.float32),
+             "state": np.zeros((2, 1, 128), np.float32), "sr": np.array(16000, np.int64)}
+    ort_window = ort_latency(model, feeds, 1, max(runs, 200))
+
+    s = ort_session(model, 1)
+    def ort_file() -> float:
+        t0 = time.perf_counter()
+        state, ctx = np.zeros((2, 1, 128), np.float32), np.zeros(64, np.float32)
+        n = len(audio)
+        padded = np.concatenate([audio, np.zeros(-n % 512, np.float32)])
+        sr = np.array(16000, np.int64)
+        for i in range(0, n, 512):
+            x = np.concatenate([ctx, padded[i:i + 512]])[None, :]
+            _, state = s.run(None, {"input": x, "state": state, "sr": sr})
+            ctx = x[0, -64:]
+        return (time.perf_counter() - t0) * 1e3
+    ort_file()
+    ort_file_ms = float(np.median([ort_file() for _ in range(3)]))
+
+    import torch
+    from silero_vad.utils_vad import OnnxWrapper, get_speech_timestamps
+    torch.set_num_threads(1)
+    wrapper = OnnxWrapper(str(model), force_onnx_cpu=True)
+    x = torch.from_numpy(audio)
+    def silero_file() -> float:
+        t0 = time.perf_counter()
+        get_speech_timestamps(x, wrapper, sampling_rate=16000)
+        return (time.perf_counter() - t0) * 1e3
+    silero_file()
+    silero_ms = float(np.median([silero_file() for _ in range(3)]))
+
+    return [
+        "",
+        "| Silero VAD v6, 1 thread | ONNX Runtime | saywhen | ratio |",
+        "|---|---:|---:|---:|",
+        f"| one 512-sample window (saywhen `VadStream::process_window`, ORT `session.run`) | {ort_window * 1e3:.1f} µs "
+        f"| {sw_window * 1e3:.1f} µs | **{sw_window / ort_window:.2f}** |",
+        f"| {seconds:.0f} s file, bare ORT window loop vs `VadSegmenter` (20 ms chunks) | {ort_file_ms:.0f} ms "
+        f"(RTF {ort_file_ms / 1e3 / seconds:.4f}) | {sw_file:.1f} ms (RTF {sw_file / 1e3 / seconds:.4f}, "
+        f"{seconds / (sw_file / 1e3):.0f}x real time) | **{sw_file / ort_file_ms:.2f}** |",
+        f"| {seconds:.0f} s file, silero-vad `get_speech_timestamps` (ORT) vs `VadSegmenter` | {silero_ms:.0f} ms "
+        f"(RTF {silero_ms / 1e3 / seconds:.4f}) | {sw_file:.1f} ms | **{sw_file / silero_ms:.2f}** |",
+    ]
+
+
 def cpu_name() -> str:
     try:
         for line in open("/proc/cpuinfo"):
@@ -155,6 +225,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--only", default="", help="run only models whose name contains this")
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--vad-bench", type=Path, help="saywhen_bench binary: add the Silero VAD stream rows")
     args = ap.parse_args()
 
     subprocess.run([sys.executable, str(REPO / "tests" / "parity" / "make_models.py"), str(args.cache)], check=True,
@@ -217,6 +288,8 @@ def main() -> int:
             f"{r['saywhen_rss_mb']:.0f} / {r['ort_rss_delta_mb']:.0f} |")
     lines += ["", f"Peak assumed: fp32 {peak_fp32:.0f} GFLOP/s and int8 {peak_int8:.0f} GOP/s per core "
               "(2 AVX-512 FMA pipes; 2 VNNI dot-product pipes, at the nominal clock)."]
+    if args.vad_bench:
+        lines += vad_rows(args.vad_bench, args.shared, args.runs)
     text = "\n".join(lines)
     print(text)
     if args.markdown:
