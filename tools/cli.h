@@ -15,6 +15,21 @@ namespace saywhen::cli {
 void add_onnx_info(CLI::App& onnx);
 void add_onnx_run(CLI::App& onnx);
 void add_onnx_bench(CLI::App& onnx);
+void add_text(CLI::App& app);
+void add_eval_text(CLI::App& app);
+void add_mel(CLI::App& app);
+void add_convert(CLI::App& app);
+void add_vad(CLI::App& app);
+
+// --raw ENCODING --rate HZ --channels N: how to read headerless audio.
+struct AudioInputOptions {
+  std::string raw;
+  int rate = -1;  // -1: not given
+  int channels = 1;
+};
+void add_audio_input_options(CLI::App& cmd, AudioInputOptions& options);
+// The file (or "-" for stdin) as 16 kHz mono float, by the options above.
+std::vector<float> load_audio_input(const std::string& path, const AudioInputOptions& options);
 
 // Parses NAME=FILE.npy options into tensors.
 std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs);

@@ -12,6 +12,11 @@ int main(int argc, char** argv) {
   saywhen::cli::add_onnx_info(*onnx);
   saywhen::cli::add_onnx_run(*onnx);
   saywhen::cli::add_onnx_bench(*onnx);
+  saywhen::cli::add_text(app);
+  saywhen::cli::add_eval_text(app);
+  saywhen::cli::add_mel(app);
+  saywhen::cli::add_convert(app);
+  saywhen::cli::add_vad(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,4 +1,8 @@
-// saywhen audio front end: the log-mel features Smart Turn v3 reads.
+// saywhen audio layer: reading any audio into 16 kHz mono float, and the log-mel
+// features Smart Turn v3 reads.
+//
+//   auto pcm = saywhen::audio::read_audio("call.wav");          // any rate, channels
+//   auto tel = saywhen::audio::read_raw_audio("-", {Encoding::mulaw, 8000, 1});
 //
 //   saywhen::audio::MelFrontEnd mel;                 // once per stream / thread
 //   std::vector<float> features(MelFrontEnd::kFeatureSize);
@@ -11,10 +15,72 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace saywhen::audio {
+
+constexpr int kModelSampleRate = 16000;  // what Silero VAD and Smart Turn read
+
+// ---- input -----------------------------------------------------------------
+// Headerless sample encodings (telephony and pipes).
+enum class Encoding { s16le, f32le, mulaw, alaw };
+// "s16le", "f32le", "mulaw" (also "ulaw", "pcmu"), "alaw" ("pcma"); throws saywhen::Error.
+Encoding parse_encoding(std::string_view name);
+const char* encoding_name(Encoding e);
+size_t bytes_per_sample(Encoding e);
+
+struct RawFormat {
+  Encoding encoding = Encoding::s16le;
+  int sample_rate = kModelSampleRate;
+  int channels = 1;
+};
+// Throws saywhen::Error naming the field if the rate or channel count is absurd.
+void validate_format(int sample_rate, int channels, const std::string& where);
+
+// Streaming conversion of interleaved frames at any rate and channel count to
+// 16 kHz mono float: channels are averaged, then libsoxr resamples (high
+// quality, as Pipecat does). The output does not depend on how the input is
+// chunked. 16 kHz mono input passes through unchanged.
+class Converter {
+ public:
+  Converter(int input_rate, int channels);
+  ~Converter();
+  Converter(Converter&&) noexcept;
+  Converter& operator=(Converter&&) noexcept;
+  Converter(const Converter&) = delete;
+  Converter& operator=(const Converter&) = delete;
+
+  int input_rate() const;
+  int channels() const;
+  // `interleaved`: whole frames (a multiple of channels() samples). Appends to `out`.
+  void push(std::span<const float> interleaved, std::vector<float>& out);
+  // Same, from encoded bytes; a partial sample or frame at the end is kept for the next call.
+  void push_bytes(std::span<const uint8_t> bytes, Encoding encoding, std::vector<float>& out);
+  // End of stream: appends the resampler's remaining output.
+  void finish(std::vector<float>& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Decodes one G.711 or PCM sample to [-1, 1].
+float decode_mulaw(uint8_t code);
+float decode_alaw(uint8_t code);
+
+// A whole file in any format libsndfile reads (WAV, FLAC, OGG/Vorbis, AIFF, ...),
+// or "-" for stdin, as 16 kHz mono. Throws saywhen::Error naming the file and the
+// problem (unreadable, empty, truncated, absurd rate or channel count).
+std::vector<float> read_audio(const std::string& path);
+// Headerless samples from a file or "-" (stdin), as 16 kHz mono.
+std::vector<float> read_raw_audio(const std::string& path, const RawFormat& format);
+
+// ---- Smart Turn v3 features ------------------------------------------------
 
 class MelFrontEnd {
  public:
