@@ -1,15 +1,20 @@
 #include "saywhen/saywhen.h"
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "saywhen/runtime.h"
+#include "saywhen/text.h"
 
 struct sw_model {
   std::shared_ptr<const saywhen::Model> model;
 };
 struct sw_session {
   std::unique_ptr<saywhen::Session> session;
+};
+struct sw_text_model {
+  std::shared_ptr<const saywhen::TextModel> model;
 };
 
 namespace {
@@ -115,6 +120,59 @@ int sw_session_output(const sw_session* s, const char* name, sw_dtype* dtype, co
     if (rank) *rank = t.shape().size();
     if (data) *data = t.raw();
   });
+}
+
+sw_text_model* sw_text_model_load(const char* dir, int threads) {
+  sw_text_model* out = nullptr;
+  guarded([&] {
+    saywhen::TextOptions opts;
+    opts.threads = threads;
+    auto m = std::make_unique<sw_text_model>();
+    m->model = saywhen::TextModel::load(dir ? dir : "", opts);
+    out = m.release();
+  });
+  return out;
+}
+
+void sw_text_model_free(sw_text_model* model) { delete model; }
+
+int sw_text_predict(const sw_text_model* model, const sw_message* messages, size_t n_messages, int agent_speaking,
+                    const char* language, sw_text_result* out) {
+  return guarded([&] {
+    if (!model || !out || (n_messages && !messages)) throw saywhen::Error("sw_text_predict: null argument");
+    saywhen::Conversation c;
+    c.agent_speaking = agent_speaking != 0;
+    if (language) c.language = language;
+    c.messages.reserve(n_messages);
+    for (size_t i = 0; i < n_messages; ++i) {
+      if (!messages[i].role || !messages[i].content)
+        throw saywhen::Error("sw_text_predict: messages[" + std::to_string(i) + "] has a null role or content");
+      c.messages.push_back({messages[i].role, messages[i].content});
+    }
+    saywhen::TextPrediction p = model->model->predict(c);
+    for (int i = 0; i < 4; ++i) out->probs[i] = p.probs[static_cast<size_t>(i)];
+    out->label = static_cast<sw_turn_label>(p.label);
+    out->action = static_cast<sw_turn_action>(p.action);
+    std::snprintf(out->language, sizeof out->language, "%s", p.language.c_str());
+    out->tokens = p.tokens;
+    out->latency_ms = p.latency_ms;
+  });
+}
+
+int sw_text_set_threshold(sw_text_model* model, const char* language, sw_turn_label label, float probability) {
+  return guarded([&] {
+    if (!model || !language) throw saywhen::Error("sw_text_set_threshold: null argument");
+    if (label < SW_FINISHED || label > SW_BACKCHANNEL) throw saywhen::Error("sw_text_set_threshold: bad label");
+    // The model is shared read-only with predicting threads; thresholds are the
+    // one mutable part and are guarded inside TextModel.
+    std::const_pointer_cast<saywhen::TextModel>(model->model)
+        ->set_threshold(language, static_cast<saywhen::TurnLabel>(label), probability);
+  });
+}
+
+const char* sw_turn_label_name(sw_turn_label label) { return saywhen::label_name(static_cast<saywhen::TurnLabel>(label)); }
+const char* sw_turn_action_name(sw_turn_action action) {
+  return saywhen::action_name(static_cast<saywhen::TurnAction>(action));
 }
 
 }  // extern "C"

@@ -54,6 +54,49 @@ int sw_session_run(sw_session* session);
 int sw_session_output(const sw_session* session, const char* name, sw_dtype* dtype, const int64_t** shape,
                       size_t* rank, const void** data);
 
+/* ---- text turn detection (include/saywhen/text.h for the details) ------- */
+typedef struct sw_text_model sw_text_model;
+
+/* Label of the last user message; the action the agent takes (see text.h):
+ *   agent listening: finished -> START_SPEAKING, others -> CONTINUE_LISTENING
+ *   agent speaking:  backchannel -> CONTINUE_SPEAKING, others -> START_LISTENING */
+typedef enum { SW_FINISHED = 0, SW_UNFINISHED = 1, SW_WAIT = 2, SW_BACKCHANNEL = 3 } sw_turn_label;
+typedef enum {
+  SW_START_SPEAKING = 0,
+  SW_CONTINUE_LISTENING = 1,
+  SW_START_LISTENING = 2,
+  SW_CONTINUE_SPEAKING = 3
+} sw_turn_action;
+
+typedef struct {
+  const char* role;    /* "user", "assistant" (or "agent"); "system" is skipped */
+  const char* content; /* UTF-8, NUL-terminated, at most 64 KiB */
+} sw_message;
+
+typedef struct {
+  float probs[4]; /* calibrated, in sw_turn_label order */
+  sw_turn_label label;
+  sw_turn_action action;
+  char language[16]; /* the language whose thresholds were used ("ru", "default", ...) */
+  int tokens;        /* model input length */
+  double latency_ms;
+} sw_text_result;
+
+/* `dir`: folder with config.json, tokenizer.model, model.onnx; NULL or "" for the
+ * shipped model. `threads`: intra-op threads per prediction (1 is best for one
+ * short text). The model may be used from many threads at once. */
+sw_text_model* sw_text_model_load(const char* dir, int threads);
+void sw_text_model_free(sw_text_model* model);
+/* messages[n_messages - 1] must be the user's. `language`: NULL to detect it
+ * from the script. Returns -1 with sw_last_error() on invalid input. */
+int sw_text_predict(const sw_text_model* model, const sw_message* messages, size_t n_messages, int agent_speaking,
+                    const char* language, sw_text_result* out);
+/* The minimum probability of `label` for `language` ("default": every language
+ * without its own value). Safe to call while other threads predict. */
+int sw_text_set_threshold(sw_text_model* model, const char* language, sw_turn_label label, float probability);
+const char* sw_turn_label_name(sw_turn_label label);
+const char* sw_turn_action_name(sw_turn_action action);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,424 @@
+// Text turn model: rendering and probabilities against the Python reference and
+// ONNX Runtime (refs from make_text_refs.py), input validation, thresholds,
+// language detection, sharing one model across threads, the C API and the
+// CLI's JSONL error handling.
+//
+// Environment (set by tests/CMakeLists.txt): SAYWHEN_TEXT_MODEL (model folder),
+// SAYWHEN_TEXT_REFS (the JSON written by make_text_refs.py), SAYWHEN_CLI (the
+// saywhen binary).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "saywhen/saywhen.h"
+#include "saywhen/text.h"
+#include "text/sentencepiece.h"
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::shared_ptr<const saywhen::TextModel> model() {
+  static auto m = [] {
+    std::string dir = env("SAYWHEN_TEXT_MODEL");
+    return saywhen::TextModel::load(dir);
+  }();
+  return m;
+}
+
+const nlohmann::json& refs() {
+  static nlohmann::json j = [] {
+    std::string path = env("SAYWHEN_TEXT_REFS");
+    std::ifstream f(path);
+    if (!f) throw std::runtime_error("SAYWHEN_TEXT_REFS='" + path + "' cannot be read (run make_text_refs.py)");
+    return nlohmann::json::parse(f);
+  }();
+  return j;
+}
+
+saywhen::Conversation conversation_of(const nlohmann::json& c) {
+  saywhen::Conversation conv;
+  for (const auto& m : c["messages"]) conv.messages.push_back({m["role"], m["content"]});
+  conv.agent_speaking = c["agent_speaking"];
+  return conv;
+}
+
+saywhen::Conversation user_says(const std::string& text) {
+  saywhen::Conversation c;
+  c.messages.push_back({"user", text});
+  return c;
+}
+
+void expect_error(const saywhen::Conversation& c, const std::string& fragment) {
+  try {
+    model()->predict(c);
+    ADD_FAILURE() << "no error; expected one containing '" << fragment << "'";
+  } catch (const saywhen::Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find(fragment), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "error is not one line: " << what;
+  }
+}
+
+}  // namespace
+
+TEST(TextModel, TokenizerMatchesPython) {
+  auto sp = saywhen::text::SentencePiece::load(model()->dir() + "/tokenizer.model");
+  size_t n = 0;
+  for (const auto& t : refs()["tokenize"]) {
+    std::vector<int32_t> want = t["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ(sp.encode(t["text"].get<std::string>()), want) << "text: " << t["text"];
+    ++n;
+  }
+  EXPECT_GT(n, 100u);
+}
+
+TEST(TextModel, RenderingAndProbsMatchReference) {
+  size_t n = 0, truncated = 0, with_context = 0;
+  float worst = 0;
+  for (const auto& c : refs()["cases"]) {
+    saywhen::Conversation conv = conversation_of(c);
+    std::vector<int64_t> want = c["ids"].get<std::vector<int64_t>>();
+    ASSERT_EQ(model()->render(conv), want) << "conversation: " << c["messages"].dump();
+    saywhen::TextPrediction p = model()->predict(conv);
+    for (int k = 0; k < saywhen::kNumTurnLabels; ++k) {
+      float diff = std::abs(p.probs[static_cast<size_t>(k)] - c["probs"][static_cast<size_t>(k)].get<float>());
+      worst = std::max(worst, diff);
+      EXPECT_LE(diff, 1e-4f) << "label " << k << " of " << c["messages"].dump();
+    }
+    EXPECT_EQ(p.tokens, static_cast<int>(want.size()));
+    truncated += static_cast<int>(want.size()) == model()->max_tokens();
+    with_context += conv.messages.size() > 1;
+    ++n;
+  }
+  std::printf("%zu conversations (%zu truncated, %zu with context); largest |p - p_ORT| = %.2e\n", n, truncated,
+              with_context, static_cast<double>(worst));
+  EXPECT_GE(n, 200u);
+  EXPECT_GE(truncated, 10u);
+  EXPECT_GE(with_context, 50u);
+}
+
+TEST(TextModel, ValidationErrors) {
+  saywhen::Conversation none;
+  expect_error(none, "no messages");
+  expect_error(user_says(""), "messages[0] (user): text is empty");
+  expect_error(user_says(" \t\n\u3000 "), "text is empty");
+  expect_error(user_says("ok \xff\xfe"), "invalid UTF-8 at byte 3");
+  expect_error(user_says("bad \xe2\x82"), "invalid UTF-8");
+  expect_error(user_says("\xed\xa0\x80 surrogate"), "invalid UTF-8 at byte 0");
+  expect_error(user_says(std::string(64 * 1024 + 1, 'a')), "over the 65536-byte limit");
+  expect_error(user_says(std::string(1 << 20, 'a')), "1048576 bytes");
+  saywhen::Conversation agent_last;
+  agent_last.messages = {{"user", "hi"}, {"assistant", "hello"}};
+  expect_error(agent_last, "messages[1]: the last message must be the user's, got role 'assistant'");
+  saywhen::Conversation bad_role;
+  bad_role.messages = {{"robot", "beep"}, {"user", "hi"}};
+  expect_error(bad_role, "messages[0]: unknown role 'robot'");
+  saywhen::Conversation empty_ctx;
+  empty_ctx.messages = {{"assistant", "  "}, {"user", "hi"}};
+  expect_error(empty_ctx, "messages[0] (assistant): text is empty");
+  // Exactly 64 KiB is accepted (and truncated to max_tokens).
+  EXPECT_EQ(model()->predict(user_says(std::string(64 * 1024, 'a'))).tokens, model()->max_tokens());
+}
+
+TEST(TextModel, SystemMessagesAreSkipped) {
+  saywhen::Conversation a, b;
+  a.messages = {{"system", "You are a helpful agent."}, {"assistant", "Shall I book it?"}, {"user", "yes"}};
+  b.messages = {{"assistant", "Shall I book it?"}, {"user", "yes"}};
+  EXPECT_EQ(model()->render(a), model()->render(b));
+}
+
+TEST(TextModel, ActionsAndLabels) {
+  using saywhen::TurnAction;
+  using saywhen::TurnLabel;
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Finished, false), TurnAction::StartSpeaking);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Unfinished, false), TurnAction::ContinueListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Wait, false), TurnAction::ContinueListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Backchannel, false), TurnAction::ContinueListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Finished, true), TurnAction::StartListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Unfinished, true), TurnAction::StartListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Wait, true), TurnAction::StartListening);
+  EXPECT_EQ(saywhen::action_for(TurnLabel::Backchannel, true), TurnAction::ContinueSpeaking);
+  EXPECT_STREQ(saywhen::label_name(TurnLabel::Backchannel), "backchannel");
+  EXPECT_STREQ(saywhen::action_name(TurnAction::ContinueSpeaking), "continue_speaking");
+  EXPECT_EQ(saywhen::label_from_name("wait"), TurnLabel::Wait);
+  EXPECT_THROW(saywhen::label_from_name("speak"), saywhen::Error);
+}
+
+TEST(TextModel, Thresholds) {
+  // A private copy: thresholds set here must not leak into other tests.
+  auto m = saywhen::TextModel::load(model()->dir());
+  auto* mm = const_cast<saywhen::TextModel*>(m.get());
+  using saywhen::TurnLabel;
+  std::array<float, 4> p{0.45f, 0.30f, 0.15f, 0.10f};
+  mm->set_threshold("default", TurnLabel::Finished, 0.5f);
+  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Unfinished);  // finished is gated, next best
+  mm->set_threshold("ru", TurnLabel::Finished, 0.4f);
+  EXPECT_EQ(m->decide(p, "ru"), TurnLabel::Finished);  // language entry overrides default
+  EXPECT_EQ(m->decide(p, "zh"), TurnLabel::Unfinished);
+  mm->set_threshold("default", TurnLabel::Unfinished, 0.9f);
+  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Wait);  // no threshold on wait
+  mm->set_threshold("default", TurnLabel::Wait, 0.9f);
+  mm->set_threshold("default", TurnLabel::Backchannel, 0.9f);
+  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Unfinished);  // nothing eligible: keep listening
+  EXPECT_THROW(mm->set_threshold("en", TurnLabel::Finished, 1.5f), saywhen::Error);
+
+  saywhen::Thresholds t;
+  saywhen::parse_threshold_spec("ru=0.6", t);
+  saywhen::parse_threshold_spec("zh:wait=0.25", t);
+  EXPECT_FLOAT_EQ(t["ru"][TurnLabel::Finished], 0.6f);
+  EXPECT_FLOAT_EQ(t["zh"][TurnLabel::Wait], 0.25f);
+  for (const char* bad : {"ru", "=0.5", "ru=", "ru=abc", "ru=1.5", "ru:speak=0.5", "ru=-0.1"})
+    EXPECT_THROW(saywhen::parse_threshold_spec(bad, t), saywhen::Error) << bad;
+
+  saywhen::TextOptions opts;
+  opts.thresholds["default"][TurnLabel::Finished] = 0.99f;
+  auto strict = saywhen::TextModel::load(model()->dir(), opts);
+  EXPECT_FLOAT_EQ(strict->thresholds().at("default").at(TurnLabel::Finished), 0.99f);
+  std::array<float, 4> sure{0.98f, 0.01f, 0.005f, 0.005f};
+  EXPECT_EQ(strict->decide(sure, "en"), TurnLabel::Unfinished);
+}
+
+TEST(TextModel, LanguageDetection) {
+  EXPECT_EQ(saywhen::detect_language("Привет, как дела?"), "ru");
+  EXPECT_EQ(saywhen::detect_language("我想预订一张桌子"), "zh");
+  EXPECT_EQ(saywhen::detect_language("東京に行きたいです"), "ja");
+  EXPECT_EQ(saywhen::detect_language("カレー"), "ja");
+  EXPECT_EQ(saywhen::detect_language("안녕하세요"), "ko");
+  EXPECT_EQ(saywhen::detect_language("مرحبا كيف حالك"), "ar");
+  EXPECT_EQ(saywhen::detect_language("नमस्ते"), "hi");
+  EXPECT_EQ(saywhen::detect_language("hello there"), "default");
+  EXPECT_EQ(saywhen::detect_language("ok да да да"), "ru");  // the majority script wins
+  EXPECT_EQ(saywhen::detect_language("123 ?!"), "");
+  EXPECT_EQ(model()->predict(user_says("да, конечно")).language, "ru");
+  EXPECT_EQ(model()->predict(user_says("123")).language, "default");
+  saywhen::Conversation c = user_says("да");
+  c.language = "uk";
+  EXPECT_EQ(model()->predict(c).language, "uk");
+  saywhen::Conversation ctx;
+  ctx.messages = {{"assistant", "您好，需要帮忙吗？"}, {"user", "123"}};
+  EXPECT_EQ(model()->predict(ctx).language, "zh");  // no letters: the context decides
+}
+
+TEST(TextModel, SharedAcrossThreads) {
+  std::vector<saywhen::Conversation> convs;
+  for (const auto& c : refs()["cases"]) {
+    convs.push_back(conversation_of(c));
+    if (convs.size() == 60) break;
+  }
+  std::vector<saywhen::TextPrediction> single;
+  for (const auto& c : convs) single.push_back(model()->predict(c));
+  std::vector<std::vector<saywhen::TextPrediction>> per_thread(4, std::vector<saywhen::TextPrediction>(convs.size()));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      // Different orders (rotated, odd threads backwards) so that sessions see
+      // different sequences of input lengths.
+      const size_t n = convs.size();
+      for (size_t i = 0; i < n; ++i) {
+        size_t k = ((t % 2 ? n - 1 - i : i) + static_cast<size_t>(t) * 13) % n;
+        per_thread[static_cast<size_t>(t)][k] = model()->predict(convs[k]);
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t)
+    for (size_t i = 0; i < convs.size(); ++i) {
+      const auto& a = single[i];
+      const auto& b = per_thread[static_cast<size_t>(t)][i];
+      EXPECT_EQ(a.probs, b.probs) << "thread " << t << " conversation " << i;
+      EXPECT_EQ(a.label, b.label);
+    }
+  auto batch = model()->predict_batch(convs, 4);
+  for (size_t i = 0; i < convs.size(); ++i) EXPECT_EQ(batch[i].probs, single[i].probs);
+  std::vector<saywhen::Conversation> with_bad = {convs[0], user_says(""), convs[1]};
+  auto b2 = model()->predict_batch(with_bad, 2);
+  EXPECT_TRUE(b2[0].error.empty());
+  EXPECT_NE(b2[1].error.find("text is empty"), std::string::npos);
+  EXPECT_EQ(b2[2].probs, single[1].probs);
+}
+
+TEST(TextModel, CApi) {
+  sw_text_model* m = sw_text_model_load(model()->dir().c_str(), 1);
+  ASSERT_NE(m, nullptr) << sw_last_error();
+  sw_message msgs[] = {{"assistant", "Shall I book it for seven?"}, {"user", "yes please"}};
+  sw_text_result r;
+  ASSERT_EQ(sw_text_predict(m, msgs, 2, 0, nullptr, &r), 0) << sw_last_error();
+  saywhen::Conversation c;
+  c.messages = {{"assistant", "Shall I book it for seven?"}, {"user", "yes please"}};
+  auto p = model()->predict(c);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(r.probs[k], p.probs[static_cast<size_t>(k)]);
+  EXPECT_EQ(static_cast<int>(r.label), static_cast<int>(p.label));
+  EXPECT_STREQ(r.language, "default");
+  EXPECT_EQ(r.tokens, p.tokens);
+  EXPECT_STREQ(sw_turn_label_name(r.label), saywhen::label_name(p.label));
+  EXPECT_STREQ(sw_turn_action_name(SW_CONTINUE_SPEAKING), "continue_speaking");
+
+  sw_message bad[] = {{"user", "\xc3"}};
+  EXPECT_EQ(sw_text_predict(m, bad, 1, 0, nullptr, &r), -1);
+  EXPECT_NE(std::string(sw_last_error()).find("invalid UTF-8"), std::string::npos) << sw_last_error();
+  sw_message null_content[] = {{"user", nullptr}};
+  EXPECT_EQ(sw_text_predict(m, null_content, 1, 0, nullptr, &r), -1);
+  EXPECT_EQ(sw_text_set_threshold(m, "ru", SW_FINISHED, 0.7f), 0) << sw_last_error();
+  EXPECT_EQ(sw_text_set_threshold(m, "ru", SW_FINISHED, 2.0f), -1);
+  sw_text_model_free(m);
+  EXPECT_EQ(sw_text_model_load("/nonexistent-dir", 1), nullptr);
+  EXPECT_NE(std::string(sw_last_error()).find("/nonexistent-dir"), std::string::npos) << sw_last_error();
+}
+
+TEST(TextModel, LoadErrorsNameTheFile) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("saywhen-text-bad-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* f : {"tokenizer.model", "model.onnx"}) fs::copy_file(fs::path(model()->dir()) / f, dir / f, fs::copy_options::overwrite_existing);
+  auto write = [&](const std::string& s) { std::ofstream(dir / "config.json") << s; };
+  auto expect = [&](const std::string& fragment) {
+    try {
+      saywhen::TextModel::load(dir.string());
+      ADD_FAILURE() << "loaded; expected '" << fragment << "'";
+    } catch (const saywhen::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  write("{not json");
+  expect("config.json: not valid JSON");
+  write(R"({"format": 2})");
+  expect("unsupported format 2");
+  write(R"({"format": 1, "labels": ["finished","unfinished","wait","backchannel"], "max_tokens": 128,
+            "max_context_turns": 4, "pieces": {"cls": "<s>", "user": "<nope>", "agent": "<agent>",
+            "speaking": "<speaking>", "listening": "<listening>", "msg": "<msg>"}})");
+  expect("piece \"<nope>\" (user) is not in tokenizer.model");
+  fs::remove_all(dir);
+}
+
+// ---- the CLI ----------------------------------------------------------------
+
+namespace {
+
+struct RunResult {
+  int code;
+  std::string out;
+};
+
+RunResult run_cli(const std::string& args, const std::string& stdin_text = "") {
+  namespace fs = std::filesystem;
+  fs::path in = fs::temp_directory_path() / ("saywhen-text-in-" + std::to_string(::getpid()));
+  std::ofstream(in, std::ios::binary) << stdin_text;
+  std::string cmd = "'" + env("SAYWHEN_CLI") + "' " + args + " --model '" + model()->dir() + "' < '" + in.string() +
+                    "' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  fs::remove(in);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& s) {
+  std::vector<nlohmann::json> out;
+  size_t a = 0;
+  while (a < s.size()) {
+    size_t b = s.find('\n', a);
+    if (b == std::string::npos) b = s.size();
+    std::string line = s.substr(a, b - a);
+    if (!line.empty() && line[0] == '{') out.push_back(nlohmann::json::parse(line));
+    a = b + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(TextCli, OneUtterance) {
+  if (env("SAYWHEN_CLI").empty()) GTEST_SKIP() << "SAYWHEN_CLI not set";
+  RunResult r = run_cli("text 'yes please' --agent-speaking");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  for (const char* k : {"label", "action", "probs", "latency_ms"}) EXPECT_TRUE(lines[0].contains(k)) << r.out;
+  EXPECT_EQ(lines[0]["probs"].size(), 4u);
+  std::string action = lines[0]["action"];
+  EXPECT_TRUE(action == "start_listening" || action == "continue_speaking") << action;
+}
+
+TEST(TextCli, JsonlBadLinesAreAnsweredWithErrors) {
+  if (env("SAYWHEN_CLI").empty()) GTEST_SKIP() << "SAYWHEN_CLI not set";
+  std::string big(1 << 20, 'a');
+  std::string input =
+      R"({"id": 1, "messages": [{"role": "assistant", "content": "Shall I book it?"}, {"role": "user", "content": "yes"}], "agent_speaking": false, "extra": [1,2]})"
+      "\n"
+      "this is not json\n"
+      R"({"id": 3, "context": "Вам удобно завтра?", "message": "да, удобно"})"
+      "\n"
+      R"({"id": 4, "messages": []})"
+      "\n"
+      R"({"id": 5})"
+      "\n"
+      R"({"id": 6, "messages": [{"role": "user", "content": "   "}]})"
+      "\n"
+      R"({"id": 7, "message": ")" + big + "\"}\n" +
+      "{\"id\": 8, \"message\": \"bad \xff byte\"}\n" +
+      R"({"id": 9, "messages": [{"role": "user", "content": "hello"}], "agent_speaking": "yes"})"
+      "\n"
+      R"({"id": "ten", "message": "one more"})"
+      "\n";
+  RunResult r = run_cli("text --input - --output -", input);
+  EXPECT_NE(r.code, 0) << r.out;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 10u) << r.out;
+  EXPECT_TRUE(lines[0].contains("label")) << lines[0];
+  EXPECT_EQ(lines[0]["id"], 1);
+  EXPECT_TRUE(lines[1].contains("error"));
+  EXPECT_TRUE(lines[1]["id"].is_null());
+  EXPECT_NE(lines[1]["error"].get<std::string>().find("line 2: not JSON"), std::string::npos) << lines[1];
+  EXPECT_TRUE(lines[2].contains("label")) << lines[2];
+  EXPECT_EQ(lines[2]["language"], "ru");
+  EXPECT_NE(lines[3]["error"].get<std::string>().find("no messages"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4]["error"].get<std::string>().find("missing \"messages\""), std::string::npos) << lines[4];
+  EXPECT_NE(lines[5]["error"].get<std::string>().find("text is empty"), std::string::npos) << lines[5];
+  EXPECT_EQ(lines[6]["id"], 7);
+  EXPECT_NE(lines[6]["error"].get<std::string>().find("over the 65536-byte limit"), std::string::npos) << lines[6];
+  EXPECT_NE(lines[7]["error"].get<std::string>().find("line 8: line: invalid UTF-8"), std::string::npos) << lines[7];
+  EXPECT_NE(lines[8]["error"].get<std::string>().find("agent_speaking"), std::string::npos) << lines[8];
+  EXPECT_EQ(lines[9]["id"], "ten");
+  EXPECT_TRUE(lines[9].contains("label"));
+  // The errors are on stderr too, naming the line.
+  EXPECT_NE(r.out.find("stdin:2: not JSON"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7 of 10 lines could not be answered"), std::string::npos) << r.out;
+
+  RunResult ok = run_cli("text --input - --threads 2", R"({"id": "a", "message": "hi"})" "\n\n");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
+TEST(TextCli, Interactive) {
+  if (env("SAYWHEN_CLI").empty()) GTEST_SKIP() << "SAYWHEN_CLI not set";
+  RunResult r = run_cli("text --interactive",
+                        "/agent Shall I book a table for two?\n"
+                        "yes\n"
+                        "/speaking on\n"
+                        "uh-huh\n"
+                        "/bogus\n"
+                        "/reset\n"
+                        "hold on\n"
+                        "/quit\n"
+                        "never read\n");
+  EXPECT_EQ(r.code, 0) << r.out;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  std::string a1 = lines[1]["action"];
+  EXPECT_TRUE(a1 == "start_listening" || a1 == "continue_speaking") << r.out;  // agent speaking
+  std::string a2 = lines[2]["action"];
+  EXPECT_TRUE(a2 == "start_speaking" || a2 == "continue_listening") << r.out;  // /reset: listening again
+  EXPECT_NE(r.out.find("unknown command '/bogus'"), std::string::npos) << r.out;
+}
