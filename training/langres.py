@@ -1,0 +1,149 @@
+"""Per-language resources for the data generator (written for this project).
+
+Fillers / backchannels / wait requests are parsed from shared/data/fillers.md; this file adds
+function words (plausible pause points: a turn cannot end there), yes/no answers, dictation
+phrases, self-correction markers and "please".
+"""
+import re
+
+LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id", "pl", "ar", "nl", "tr", "hi"]
+DIALOG_LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id"]
+CJK = {"zh", "ja"}  # no spaces between words
+CASED = {"en", "ru", "fr", "de", "it", "id", "pl", "nl", "tr"}
+
+FUNC = {
+    "en": "and but or so because the a an to of in on at for with from my your his her our their is are was were i we you that which who if when about like than then some this these would could can will want need into by as not very really just also me it's i'm there".split(),
+    "ru": "и но а или что чтобы потому в во на с со к ко по из для о об от до у за при мой моя мою мне я мы вы это как если когда не бы очень который которая которые где между без через после перед тоже ещё еще хочу нужно можно есть был была".split(),
+    "fr": "et mais ou donc parce que qui le la les un une des du de d' à au aux en pour avec dans sur je j' on nous vous mon ma mes si quand pas est très ce cette il elle c'est je suis j'ai sont comme".split(),
+    "de": "und aber oder weil dass der die das ein eine einen einem dem den des mit für in im auf an am zu zum zur von vom nach ich wir du sie mein meine meinen wenn ist sehr bin habe hat bei aus über noch auch".split(),
+    "it": "e ma o perché che il lo la i gli le un una uno di a da in con su per tra fra del della dei al alla nel nella mio mia io se quando è molto sono ho ha anche come non".split(),
+    "id": "dan tetapi tapi atau karena yang di ke dari untuk dengan pada saya aku kami kita jika kalau ketika ini itu sangat adalah akan mau ingin sedang juga tidak bisa punya".split(),
+    "pl": "i a ale lub albo że żeby bo w we na z ze do od dla o po przy mój moja moje ja my jeśli kiedy jest bardzo który która które się nie mam chcę".split(),
+    "nl": "en maar of omdat dat de het een van in op met voor naar aan ik we wij mijn als wanneer is heel die dit ben heb om te ook niet".split(),
+    "tr": "ve ama veya çünkü ki bir için ile gibi ben biz benim eğer çok bu şu daha en de da hem".split(),
+    "ar": "و أو لكن في على من إلى عن مع أن الذي التي هل ماذا لأن إذا عندما ثم أنا نحن هذا هذه".split(),
+    "hi": "और लेकिन या क्योंकि कि में पर से को का की के मैं हम मेरा मेरी अगर जब बहुत यह वह तो भी aur lekin ya kyunki ki mein par se ko ka ke mujhe mera meri agar jab bahut yeh woh please liye".split(),
+    "ko": "그리고 그런데 그래서 하지만 근데 그러면 또 제가 내가 저는 나는 우리 좀 아주 정말 너무".split(),
+}
+# Korean: a word ending in one of these particles/connective endings is a pause point.
+KO_SUFFIX = ("는", "은", "이", "가", "을", "를", "에", "에서", "고", "서", "면", "데", "지만", "랑", "하고", "의", "도", "로", "으로", "와", "과")
+# zh / ja: a character sequence after which a cut is a plausible pause point.
+ZH_AFTER = ["的", "和", "在", "是", "我", "把", "给", "跟", "从", "要", "想", "因为", "所以", "但是", "然后", "还有", "或者", "如果", "就", "去", "到", "对", "有", "很", "也", "都", "一个", "这个", "那个"]
+JA_AFTER = ["は", "が", "を", "に", "で", "と", "の", "も", "から", "まで", "て", "ので", "けど", "けれど", "たら", "ば", "へ", "や", "って", "し"]
+
+YESNO = {
+    "en": ["yes", "no", "yeah", "nope", "sure", "yes please", "no thanks", "of course", "not really", "okay", "correct", "that's right"],
+    "ru": ["да", "нет", "конечно", "да, пожалуйста", "нет, спасибо", "ага", "угу", "неа", "давай", "хорошо", "ладно", "верно", "да, всё так"],
+    "zh": ["是的", "不是", "好的", "对", "不用了", "可以", "行", "嗯", "没有", "好", "要", "不要"],
+    "ja": ["はい", "いいえ", "ええ", "うん", "大丈夫です", "お願いします", "結構です", "そうです", "違います"],
+    "ko": ["네", "아니요", "응", "아니", "좋아요", "괜찮아요", "맞아요", "그래요", "네 그렇게 해 주세요"],
+    "fr": ["oui", "non", "d'accord", "bien sûr", "oui merci", "non merci", "ouais", "exactement", "c'est ça"],
+    "de": ["ja", "nein", "genau", "klar", "ja bitte", "nein danke", "okay", "stimmt", "richtig"],
+    "it": ["sì", "no", "certo", "va bene", "sì grazie", "no grazie", "esatto", "giusto", "ok"],
+    "id": ["ya", "tidak", "iya", "nggak", "boleh", "oke", "betul", "tidak usah", "ya tolong"],
+    "pl": ["tak", "nie", "jasne", "dobrze", "okej", "pewnie", "nie dziękuję", "tak proszę", "zgadza się"],
+    "ar": ["نعم", "لا", "أكيد", "تمام", "حسنا", "لا شكرا", "نعم من فضلك", "صحيح"],
+    "nl": ["ja", "nee", "prima", "oké", "zeker", "nee dank je", "ja graag", "klopt"],
+    "tr": ["evet", "hayır", "tamam", "olur", "tabii", "hayır teşekkürler", "evet lütfen", "doğru"],
+    "hi": ["हाँ", "नहीं", "जी हाँ", "ठीक है", "बिल्कुल", "haan", "nahi", "theek hai", "ji haan"],
+}
+
+PLEASE = {"en": ["please"], "ru": ["пожалуйста"], "zh": ["一下", "好吗"], "ja": [], "ko": [],
+          "fr": ["s'il vous plaît", "s'il te plaît"], "de": ["bitte"], "it": ["per favore"],
+          "id": ["ya", "dulu"], "pl": ["proszę"], "ar": ["من فضلك"], "nl": ["alsjeblieft"],
+          "tr": ["lütfen"], "hi": ["please", "कृपया"]}
+
+CORRECTION = {"en": ["no sorry", "I mean", "sorry", "or rather"], "ru": ["ой то есть", "то есть", "нет", "вернее"],
+              "zh": ["不对", "我是说", "不是"], "ja": ["じゃなくて", "いや"], "ko": ["아니", "아니 그러니까"],
+              "fr": ["non pardon", "enfin", "je veux dire"], "de": ["nein sorry", "ich meine", "äh ich meine"],
+              "it": ["no scusa", "cioè"], "id": ["eh maksudnya", "bukan"], "pl": ["nie przepraszam", "znaczy"],
+              "ar": ["لا أقصد", "يعني"], "nl": ["nee sorry", "ik bedoel"], "tr": ["yok pardon", "yani"],
+              "hi": ["नहीं मतलब", "matlab"]}
+
+# Dictation: intros (the user's turn starts with one), and an agent question that asks for it.
+PHONE_INTRO = {
+    "en": ["my number is", "my phone number is", "it's", "you can reach me at", "the number is"],
+    "ru": ["мой номер", "мой номер телефона", "записывайте", "номер телефона", "телефон"],
+    "zh": ["我的电话是", "我的手机号是", "号码是", "电话号码是"],
+    "ja": ["電話番号は", "番号は", "私の電話番号は"],
+    "ko": ["제 번호는", "전화번호는", "번호는"],
+    "fr": ["mon numéro c'est le", "mon numéro de téléphone est le", "c'est le"],
+    "de": ["meine Nummer ist", "meine Telefonnummer ist", "die Nummer ist"],
+    "it": ["il mio numero è", "il mio numero di telefono è", "è il"],
+    "id": ["nomor saya", "nomor telepon saya", "nomornya"],
+    "pl": ["mój numer to", "numer telefonu to"], "ar": ["رقمي هو", "رقم هاتفي"],
+    "nl": ["mijn nummer is", "mijn telefoonnummer is"], "tr": ["numaram", "telefon numaram"],
+    "hi": ["मेरा नंबर है", "mera number hai", "mera phone number"],
+}
+EMAIL_INTRO = {
+    "en": ["my email is", "it's", "email me at"], "ru": ["моя почта", "мой имейл", "почта"],
+    "zh": ["我的邮箱是", "邮箱是"], "ja": ["メールアドレスは"], "ko": ["이메일은", "제 이메일 주소는"],
+    "fr": ["mon mail c'est", "mon adresse mail est"], "de": ["meine E-Mail ist", "meine Mailadresse ist"],
+    "it": ["la mia email è"], "id": ["email saya"], "pl": ["mój email to"], "ar": ["بريدي الإلكتروني هو"],
+    "nl": ["mijn e-mail is"], "tr": ["e-postam"], "hi": ["मेरा ईमेल है", "mera email hai"],
+}
+AT_DOT = {"en": ("at", "dot"), "ru": ("собака", "точка"), "zh": ("艾特", "点"), "ja": ("アット", "ドット"),
+          "ko": ("골뱅이", "점"), "fr": ("arobase", "point"), "de": ("at", "punkt"), "it": ("chiocciola", "punto"),
+          "id": ("at", "titik"), "pl": ("małpa", "kropka"), "ar": ("آت", "دوت"), "nl": ("apenstaartje", "punt"),
+          "tr": ("et", "nokta"), "hi": ("at", "dot")}
+ASK_PHONE = {
+    "en": "What's the best phone number to reach you?", "ru": "Подскажите, пожалуйста, ваш номер телефона.",
+    "zh": "请问您的电话号码是多少？", "ja": "お電話番号を教えていただけますか？", "ko": "전화번호를 알려 주시겠어요?",
+    "fr": "Quel est votre numéro de téléphone ?", "de": "Unter welcher Nummer erreiche ich Sie?",
+    "it": "Qual è il suo numero di telefono?", "id": "Boleh saya minta nomor telepon Anda?",
+    "pl": "Jaki jest Pana numer telefonu?", "ar": "ما هو رقم هاتفك؟", "nl": "Wat is uw telefoonnummer?",
+    "tr": "Telefon numaranızı alabilir miyim?", "hi": "आपका फ़ोन नंबर क्या है?"}
+ASK_EMAIL = {
+    "en": "And your email address?", "ru": "А какой у вас адрес электронной почты?", "zh": "您的邮箱地址是什么？",
+    "ja": "メールアドレスをお願いします。", "ko": "이메일 주소도 알려 주세요.", "fr": "Et votre adresse e-mail ?",
+    "de": "Und Ihre E-Mail-Adresse?", "it": "E il suo indirizzo email?", "id": "Alamat email Anda?",
+    "pl": "A adres e-mail?", "ar": "وما هو بريدك الإلكتروني؟", "nl": "En uw e-mailadres?",
+    "tr": "E-posta adresiniz nedir?", "hi": "आपका ईमेल क्या है?"}
+ASK_CODE = {
+    "en": "Please read me the confirmation code.", "ru": "Продиктуйте, пожалуйста, код из СМС.", "zh": "请告诉我验证码。",
+    "ja": "確認コードを読み上げてください。", "ko": "인증 번호를 말씀해 주세요.", "fr": "Pouvez-vous me lire le code ?",
+    "de": "Können Sie mir den Code vorlesen?", "it": "Mi può dire il codice?", "id": "Tolong sebutkan kodenya.",
+    "pl": "Proszę podać kod.", "ar": "من فضلك اقرأ لي الرمز.", "nl": "Kunt u de code voorlezen?",
+    "tr": "Kodu okur musunuz?", "hi": "कृपया कोड बताइए।"}
+CODE_INTRO = {"en": ["the code is", "it's", "okay it's"], "ru": ["код", "так, код", "это"], "zh": ["验证码是", "是"],
+              "ja": ["コードは"], "ko": ["번호는", "인증 번호는"], "fr": ["le code c'est", "c'est"], "de": ["der Code ist", "also"],
+              "it": ["il codice è"], "id": ["kodenya"], "pl": ["kod to"], "ar": ["الرمز هو"], "nl": ["de code is"],
+              "tr": ["kod"], "hi": ["कोड है", "code hai"]}
+ZH_DIGITS = "零一二三四五六七八九"
+HI_DIGITS = ["शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"]
+HI_DIGITS_LATIN = ["zero", "ek", "do", "teen", "char", "paanch", "chhe", "saat", "aath", "nau"]
+NAMES = ["anna", "ivan", "john.smith", "li.wei", "maria", "alex", "k.tanaka", "pierre", "max.mueller", "sara", "budi", "olga", "tom"]
+DOMAINS = [("gmail", "com"), ("yandex", "ru"), ("mail", "ru"), ("outlook", "com"), ("yahoo", "com"), ("qq", "com"), ("web", "de")]
+
+
+def parse_fillers(path):
+    """-> {lang: {"fillers": [...], "backchannels": [...], "wait": [...]}}"""
+    out = {}
+    lang = None
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"^## (\w\w) ", line)
+        if m:
+            lang = m.group(1)
+            out[lang] = {}
+            continue
+        m = re.match(r"^- (Fillers[^:]*|Backchannels|Wait/stop): (.*)$", line.strip())
+        if m and lang:
+            kind = {"F": "fillers", "B": "backchannels", "W": "wait"}[m.group(1)[0]]
+            items = []
+            for it in m.group(2).split(","):
+                it = it.strip()
+                it = it.replace("(rude)", "").strip()
+                rom = re.findall(r"\(([^)]*)\)", it)
+                base = re.sub(r"\s*\([^)]*\)", "", it).strip()
+                for x in [base] + [r.replace(", rude", "").strip() for r in rom]:
+                    for y in x.split(" / "):
+                        y = y.strip()
+                        if y:
+                            items.append(y)
+            out[lang][kind] = items
+    for lang, d in out.items():
+        wait = set(w.lower() for w in d["wait"])
+        # a token that is also a wait request is not used as a filler/backchannel (de "halt", en "let me think")
+        d["fillers"] = [f for f in d["fillers"] if f.lower() not in wait]
+        d["backchannels"] = [b for b in d["backchannels"] if b.lower() not in wait]
+    return out

@@ -1,0 +1,598 @@
+#!/usr/bin/env python3
+"""Build the labelled text turn-detection corpus from shared/data (deterministic from --seed).
+
+Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
+  {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
+and, with --report-dir, data_report.md and data_samples.md.
+
+Labels: finished / unfinished / wait / backchannel (see training/README.md).
+Sources whose licence does not allow a permissively licensed model (xdailydialog: CC BY-NC-SA via
+DailyDialog; leyzer: CC BY-NC-ND) are never used for training, dev or the tokenizer; they go to
+evalonly.jsonl (evaluation material only).
+"""
+import argparse
+import collections
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import langres as R  # noqa: E402
+
+try:
+    from num2words import num2words
+except ImportError:  # numbers stay digits
+    num2words = None
+
+LABELS = ["finished", "unfinished", "wait", "backchannel"]
+EVAL_ONLY_SOURCES = {"xdailydialog", "leyzer"}          # NC licences
+SA_SOURCES = {"xsid", "labforsims2", "jmultiwoz"}       # CC BY-SA (see MODEL_CARD.md)
+CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
+# wanted number of user turns per language (finished examples; unfinished about the same)
+TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
+                "de": 4000, "it": 5000, "id": 8000}
+END_PUNCT = ".!?。！？…"
+PUNCT_RE = re.compile(r"[.,!?;:。，！？；：、…\"“”«»「」『』（）()\[\]؟،؛।—–]")
+
+
+def split_of(key):
+    h = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 80 else ("dev" if h < 90 else "test")
+
+
+def split_key(rec):
+    # parallel sources (multiwoz en/ru, xpersona, xsid) share ids up to the language part
+    i = rec["id"]
+    i = re.sub(r"-(en|ru|zh|ja|ko|fr|de|it|id|pl|ar|nl|tr|hi)-", "-", i)
+    src = rec["source"].replace("multiwoz_ru", "multiwoz")
+    return src + ":" + i
+
+
+# ---------------------------------------------------------------- text utilities
+def words_of(text, lang):
+    """Segment into units: words (space languages) or characters with Latin/digit runs (zh/ja)."""
+    if lang in R.CJK:
+        return re.findall(r"[A-Za-z0-9@._'-]+|\s+|.", text)
+    return text.split()
+
+
+def join_units(units, lang):
+    if lang in R.CJK:
+        return "".join(units).strip()
+    return " ".join(units)
+
+
+def is_pause_point(units, k, lang):
+    """True if a cut after units[:k] is a plausible mid-turn pause (the turn cannot end there)."""
+    if lang in R.CJK:
+        prev = "".join(units[:k])
+        return any(prev.endswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER))
+    w = PUNCT_RE.sub("", units[k - 1]).lower()
+    if w in R.FUNC.get(lang, ()):
+        return True
+    if lang == "ko" and len(w) > 1 and w.endswith(R.KO_SUFFIX):
+        return True
+    return False
+
+
+def ends_sentence(unit):
+    return unit.rstrip()[-1:] in END_PUNCT if unit.strip() else False
+
+
+def strip_punct(text):
+    t = PUNCT_RE.sub(" ", text)
+    # keep in-word apostrophes/hyphens/@/.: only collapse spaces
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def strip_final_punct(text):
+    return re.sub(r"[\s.,!?;:。，！？；：、…؟।]+$", "", text)
+
+
+def number_words(n, lang):
+    if num2words is None:
+        return None
+    try:
+        if lang == "zh":
+            return num2words(n, lang="ja").replace("二千", "两千") if n >= 10 else R.ZH_DIGITS[n]
+        if lang == "hi":
+            return None
+        return num2words(n, lang=lang)
+    except Exception:
+        return None
+
+
+def digit_word(d, lang, rng, hi_list=None):
+    if lang == "hi" and hi_list is not None:
+        return hi_list[d]
+    if lang == "zh":
+        return "幺" if d == 1 and rng.random() < 0.3 else R.ZH_DIGITS[d]
+    if lang == "hi":
+        return rng.choice([R.HI_DIGITS, R.HI_DIGITS_LATIN])[d]
+    w = number_words(d, lang)
+    return w if w else str(d)
+
+
+class Noiser:
+    """Make written text look like speech-to-text output."""
+
+    def __init__(self, lang, res, rng):
+        self.lang, self.res, self.rng = lang, res, rng
+
+    def numbers(self, text):
+        def rep(m):
+            s = m.group(0)
+            if len(s) > 6 or s.startswith("0"):
+                return s
+            w = number_words(int(s), self.lang)
+            return w if w else s
+        return re.sub(r"\d+", rep, text)
+
+    def __call__(self, text, style, unfinished=False):
+        """style: dict with lower/punct decisions made once per example (shared by both labels)."""
+        rng, lang = self.rng, self.lang
+        if style["numwords"]:
+            text = self.numbers(text)
+        units = words_of(text, lang)
+        n = len(units)
+        fill = self.res.get("fillers", [])
+        # filler inside the turn
+        if fill and n >= 3 and rng.random() < 0.15:
+            ks = list(range(1, n))
+            if lang in R.CJK:  # never inside a word: only after punctuation or a particle
+                ks = [k for k in ks if units[k - 1] in "，。、！？ ,." or is_pause_point(units, k, lang)]
+            if ks:
+                k = rng.choice(ks)
+                units = units[:k] + [rng.choice(fill)] + units[k:]
+        # repetition ("I I want", "я я хочу")
+        if n >= 2 and rng.random() < 0.08:
+            k = rng.randrange(0, min(n, 4))
+            if units[k].strip():
+                units = units[:k + 1] + [units[k]] + units[k + 1:]
+        # self-correction: "... to Paris no sorry to London"
+        if n >= 4 and rng.random() < 0.05:
+            k = rng.randrange(1, n - 1)
+            span = units[max(0, k - 2):k]
+            units = units[:k] + [rng.choice(R.CORRECTION[lang])] + span + units[k:]
+        text = join_units(units, lang)
+        if lang in R.CJK:
+            text = re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
+        if style["lower"]:
+            text = text.lower()
+        if style["punct"] == "none":
+            text = strip_punct(text)
+        elif style["punct"] == "nofinal":
+            text = strip_final_punct(text)
+        if unfinished:
+            text = strip_final_punct(text) if style["punct"] != "keep" else re.sub(r"[\s.!?。！？…؟।]+$", "", text)
+            r = rng.random()
+            if r < 0.04:
+                text += "..." if lang not in R.CJK else "…"
+            elif r < 0.07:
+                text += "." if lang not in R.CJK else "。"
+        return re.sub(r"\s+", " ", text).strip()
+
+
+def make_style(rng, lang):
+    r = rng.random()
+    return {
+        "lower": lang in R.CASED and rng.random() < 0.55,
+        "punct": "none" if r < 0.45 else ("nofinal" if r < 0.7 else "keep"),
+        "numwords": rng.random() < 0.3,
+    }
+
+
+# ---------------------------------------------------------------- example builders
+class Builder:
+    def __init__(self, res, rng):
+        self.res, self.rng = res, rng
+        self.out = []
+        self.acks = {l: set(x.lower() for x in R.YESNO.get(l, []) + d.get("backchannels", []) + ["나도", "저도", "me too", "я тоже", "我也是"])
+                     for l, d in res.items()}
+
+    def emit(self, ex):
+        self.out.append(ex)
+
+    def ctx_noise(self, context, lang):
+        """User turns in the context look like STT output too; agent turns stay written (TTS text)."""
+        rng = self.rng
+        nz = Noiser(lang, self.res.get(lang, {}), rng)
+        out = []
+        for m in context:
+            c = m["content"]
+            if m["role"] == "user" and rng.random() < 0.6:
+                c = nz(c, make_style(rng, lang))
+            out.append({"role": m["role"], "content": c})
+        return out
+
+    def context_variant(self, context, lang):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.12:
+            return []
+        if r < 0.17 and context:  # Russian speak/wait style: the context is one string
+            role = rng.choice(["assistant", "user"])
+            return [{"role": role, "content": " ".join(m["content"] for m in context[-2:])}]
+        return context
+
+    def base(self, lang, source, key, kind, context, message, agent_speaking, label):
+        return {"id": f"{key}#{kind}#{len(self.out)}", "lang": lang, "source": source, "kind": kind,
+                "messages": context + [{"role": "user", "content": message}],
+                "agent_speaking": bool(agent_speaking), "label": label}
+
+    # -- finished + unfinished from one real user turn
+    def turn_examples(self, lang, source, key, context, text, make_unfinished=True):
+        rng = self.rng
+        res = self.res.get(lang, {})
+        nz = Noiser(lang, res, rng)
+        context = self.context_variant(self.ctx_noise(context, lang), lang)
+        style = make_style(rng, lang)
+        spk = rng.random() < 0.12
+        fin = nz(text, style)
+        if fin:
+            self.emit(self.base(lang, source, key, "turn", context, fin, spk, "finished"))
+        if not make_unfinished:
+            return
+        pre = self.cut(text, lang, res)
+        if pre:
+            style2 = dict(style)
+            un = nz(pre, style2, unfinished=True)
+            if un and un != fin:
+                self.emit(self.base(lang, source, key, "prefix", context, un,
+                                    rng.random() < 0.12, "unfinished"))
+
+    def cut(self, text, lang, res):
+        """A prefix of `text` cut at a plausible pause point, or None."""
+        rng = self.rng
+        units = words_of(text.strip(), lang)
+        # drop whitespace units for CJK boundary logic
+        n = len(units)
+        fill = res.get("fillers", [])
+        conj = [w for w in R.FUNC.get(lang, [])[:6]] or ["and"]
+        mode = rng.random()
+        if n < 3 or mode < 0.12:
+            # whole turn (or its first sentence) followed by a conjunction and/or filler
+            base = strip_final_punct(text.strip())
+            tail = []
+            if lang in R.CJK:
+                conj = ["然后", "还有", "但是", "就是", "所以"] if lang == "zh" else ["それで", "あと", "でも", "それから"]
+            if rng.random() < 0.7:
+                tail.append(rng.choice(conj))
+            if fill and (not tail or rng.random() < 0.4):
+                tail.append(rng.choice(fill))
+            sep = "" if lang in R.CJK else " "
+            return base + ("，" if lang in R.CJK and rng.random() < 0.3 else sep) + sep.join(tail)
+        cands, weights = [], []
+        for k in range(1, n):
+            if not units[k - 1].strip() or not units[k].strip() and k == n - 1:
+                continue
+            if ends_sentence(units[k - 1]):
+                continue  # prefix would be a complete sentence
+            rest = "".join(units[k:]) if lang in R.CJK else " ".join(units[k:])
+            if not PUNCT_RE.sub("", rest).strip():
+                continue  # only punctuation removed: not a prefix
+            pp = is_pause_point(units, k, lang)
+            head = PUNCT_RE.sub("", join_units(units[:k], lang)).strip().lower()
+            if head in self.acks.get(lang, ()):
+                continue  # "yes" / "나도"-like heads are complete answers, not prefixes
+            if k == 1 and lang not in R.CJK and not pp:
+                continue
+            cands.append(k)
+            weights.append(6.0 if pp else 1.0)
+        if not cands:
+            return None
+        k = rng.choices(cands, weights)[0]
+        pre = join_units(units[:k], lang)
+        if fill and mode > 0.8 and (lang not in R.CJK or is_pause_point(units, k, lang)):
+            sep = "" if lang in R.CJK else " "
+            pre = pre + sep + rng.choice(fill)
+        return pre
+
+    def wait_example(self, lang, source, key, context, partial=None):
+        rng = self.rng
+        res = self.res.get(lang, {})
+        w = rng.choice(res["wait"])
+        r = rng.random()
+        parts = []
+        if partial is not None and r < 0.15:
+            parts.append(partial)               # "I want to book um wait a second"
+        elif r < 0.45:
+            parts.append(rng.choice(res["fillers"] + res["backchannels"][:4] + R.YESNO[lang][1:2]))
+        parts.append(w)
+        r2 = rng.random()
+        if r2 < 0.12:
+            parts.append(w)                     # "wait wait"
+        elif r2 < 0.25:
+            if R.PLEASE.get(lang):
+                parts.append(rng.choice(R.PLEASE[lang]))
+        sep = "" if lang in R.CJK and rng.random() < 0.6 else " "
+        msg = sep.join(parts)
+        style = make_style(rng, lang)
+        if style["lower"]:
+            msg = msg.lower()
+        if rng.random() < 0.3 and style["punct"] != "none":
+            msg += rng.choice(["!", ".", "...", ","]) if lang not in R.CJK else rng.choice(["！", "。", "…"])
+        spk = rng.random() < 0.7
+        context = self.context_variant(self.ctx_noise(context, lang), lang)
+        self.emit(self.base(lang, source, key, "wait", context, msg, spk, "wait"))
+
+    def short_ack(self, lang, source, key, context_agent_last):
+        """The same short word: backchannel while the agent speaks, finished answer otherwise."""
+        rng = self.rng
+        res = self.res.get(lang, {})
+        bc = res["backchannels"]
+        ctx = self.ctx_noise(context_agent_last, lang)
+        if rng.random() < 0.06:
+            ctx = []
+        style = make_style(rng, lang)
+
+        def word(pool):
+            w = rng.choice(pool)
+            r = rng.random()
+            if r < 0.15:
+                w = w + (" " if lang not in R.CJK else "") + w      # "yeah yeah"
+            elif r < 0.3 and lang not in ("zh", "ja", "ko"):
+                w = rng.choice(bc[:3]) + " " + w if rng.random() < 0.5 else w
+            if style["lower"]:
+                w = w.lower()
+            if style["punct"] == "none":
+                w = strip_punct(w)
+            elif style["punct"] == "keep" and rng.random() < 0.5:
+                w += "." if lang not in R.CJK else "。"
+            return w
+        self.emit(self.base(lang, source, key, "backchannel", ctx, word(bc), True, "backchannel"))
+        # counterpart: the same kind of word as an answer while the agent is silent -> finished
+        pool = bc + R.YESNO[lang] if rng.random() < 0.5 else R.YESNO[lang]
+        self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
+
+    def dictation(self, lang, source, key):
+        rng = self.rng
+        kind = rng.choice(["phone", "phone", "email", "code"])
+        spoken_words = rng.random() < 0.5
+        hi_list = rng.choice([R.HI_DIGITS, R.HI_DIGITS_LATIN])
+        sep = "" if lang in ("zh", "ja") and not spoken_words else " "
+        if kind in ("phone", "code"):
+            if kind == "phone":
+                groups = rng.choice([[1, 3, 3, 2, 2], [3, 3, 4], [3, 4, 4], [2, 4, 4], [4, 3, 3], [3, 3, 2, 2]])
+                intro = rng.choice(R.PHONE_INTRO[lang])
+                ask = R.ASK_PHONE[lang]
+            else:
+                groups = rng.choice([[6], [3, 3], [4], [2, 2, 2]])
+                intro = rng.choice(R.CODE_INTRO[lang])
+                ask = R.ASK_CODE[lang]
+            digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
+
+            def say(gs):
+                out = []
+                for g in gs:
+                    if spoken_words:
+                        out.append(" ".join(digit_word(d, lang, rng, hi_list) for d in g))
+                    else:
+                        out.append("".join(str(d) for d in g))
+                return (" " if spoken_words or rng.random() < 0.7 else "-").join(out)
+            full = say(digits)
+            # unfinished: stop after some groups (or inside the last group)
+            cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
+            part = [g[:] for g in digits[:cut_g]]
+            if len(digits) == 1 or rng.random() < 0.3:
+                last = digits[cut_g - 1] if len(digits) == 1 else digits[cut_g]
+                if len(last) > 1:
+                    part = part[:-1] + [last[:rng.randrange(1, len(last))]] if len(digits) == 1 else part + [last[:rng.randrange(1, len(last))]]
+            partial = say(part)
+        else:
+            name = rng.choice(R.NAMES)
+            dom, tld = rng.choice(R.DOMAINS)
+            at, dot = R.AT_DOT[lang]
+            intro = rng.choice(R.EMAIL_INTRO[lang])
+            ask = R.ASK_EMAIL[lang]
+            if rng.random() < 0.5:
+                toks = [name.replace(".", f" {dot} "), at, dom, dot, tld]
+                full = " ".join(toks)
+                cut = rng.randrange(1, 4)
+                partial = " ".join(toks[:cut + 1]) if cut < 3 else " ".join(toks[:4])
+            else:
+                full = f"{name}@{dom}.{tld}"
+                partial = rng.choice([f"{name}@", f"{name}@{dom}", f"{name} {at}", f"{name}@{dom} {dot}"])
+        no_intro = rng.random() < 0.25
+        pre = "" if no_intro else intro + (sep if lang in R.CJK else " ")
+        ctx = [{"role": "assistant", "content": ask}] if rng.random() < 0.8 else []
+        style = make_style(rng, lang)
+        fin = pre + full
+        un = pre + partial
+        if style["lower"]:
+            fin, un = fin.lower(), un.lower()
+        if style["punct"] == "keep":
+            fin += "." if lang not in R.CJK else "。"
+        fill = self.res.get(lang, {}).get("fillers", [])
+        if fill and rng.random() < 0.2:
+            un += " " + rng.choice(fill)
+        self.emit(self.base(lang, source, key, "dictation", ctx, fin.strip(), False, "finished"))
+        self.emit(self.base(lang, source, key, "dictation", ctx, un.strip(), False, "unfinished"))
+
+
+GENERIC_ASK = {"en": "How can I help you?", "ru": "Чем могу помочь?", "zh": "有什么可以帮您？", "ja": "ご用件をどうぞ。",
+               "ko": "무엇을 도와드릴까요?", "fr": "Comment puis-je vous aider ?", "de": "Wie kann ich helfen?",
+               "it": "Come posso aiutarla?", "id": "Ada yang bisa saya bantu?", "pl": "W czym mogę pomóc?",
+               "ar": "كيف يمكنني مساعدتك؟", "nl": "Waarmee kan ik u helpen?", "tr": "Size nasıl yardımcı olabilirim?",
+               "hi": "मैं आपकी क्या मदद कर सकता हूँ?"}
+
+
+def load(path):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            yield json.loads(line)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-sa", action="store_true", help="also exclude CC BY-SA sources (xsid, labforsims2, jmultiwoz)")
+    ap.add_argument("--report-dir", default=None, help="write data_report.md and data_samples.md here")
+    args = ap.parse_args()
+    data = os.path.abspath(args.data)
+    res = R.parse_fillers(os.path.join(data, "fillers.md"))
+    rng = random.Random(args.seed)
+    per_split = {s: Builder(res, random.Random(f"{args.seed}-{s}")) for s in ("train", "dev", "test", "evalonly")}
+    excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
+
+    # ---------------- dialogs
+    dialogs = collections.defaultdict(list)
+    for fn in sorted(os.listdir(os.path.join(data, "dialogs"))):
+        for rec in load(os.path.join(data, "dialogs", fn)):
+            dialogs[rec["lang"]].append(rec)
+    for lang in sorted(dialogs):
+        recs = dialogs[lang]
+        n_user = sum(1 for r in recs if r["source"] not in excluded for t in r["turns"] if t["role"] == "user")
+        p_turn = min(1.0, TARGET_TURNS.get(lang, 10000) / max(1, n_user))
+        for rec in recs:
+            src = rec["source"]
+            if args.no_sa and src in SA_SOURCES:
+                continue
+            sp = "evalonly" if src in EVAL_ONLY_SOURCES else split_of(split_key(rec))
+            b = per_split[sp]
+            r = b.rng
+            turns = [{"role": t["role"], "content": t["text"].strip()} for t in rec["turns"] if t["text"].strip()]
+            if src in CHITCHAT and r.random() < 0.5:  # either side can be "the user"
+                turns = [{"role": "assistant" if t["role"] == "user" else "user", "content": t["content"]} for t in turns]
+            key = rec["id"]
+            p = p_turn if sp != "evalonly" else min(1.0, 3000 / max(1, len(recs) * 4))
+            for i, t in enumerate(turns):
+                if t["role"] != "user":
+                    continue
+                ctx = turns[max(0, i - 4):i]
+                if r.random() < p:
+                    b.turn_examples(lang, src, key, ctx, t["content"])
+                    if r.random() < 0.22:
+                        b.wait_example(lang, src, key, ctx, partial=b.cut(t["content"], lang, res[lang]))
+                    if r.random() < 0.04:
+                        b.dictation(lang, src, key)
+                # backchannel / short answer after an agent turn
+                if i > 0 and turns[i - 1]["role"] != "user" and r.random() < p * 0.3:
+                    b.short_ack(lang, src, key, turns[max(0, i - 4):i])
+
+    # ---------------- utterances (single commands; no real context)
+    for fn in sorted(os.listdir(os.path.join(data, "utterances"))):
+        for rec in load(os.path.join(data, "utterances", fn)):
+            lang, src = rec["lang"], rec["source"]
+            if args.no_sa and src in SA_SOURCES:
+                continue
+            sp = "evalonly" if src in EVAL_ONLY_SOURCES else split_of(split_key(rec))
+            b = per_split[sp]
+            r = b.rng
+            if sp == "evalonly" and r.random() > 0.3:
+                continue
+            if lang == "hi" and r.random() > 0.35:
+                continue
+            ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if r.random() < 0.4 else []
+            b.turn_examples(lang, src, rec["id"], ctx, rec["text"])
+            utter_lang = lang not in R.DIALOG_LANGS
+            if r.random() < (0.35 if utter_lang else 0.1):
+                b.wait_example(lang, src, rec["id"], ctx, partial=b.cut(rec["text"], lang, res[lang]))
+            if r.random() < (0.3 if utter_lang else 0.05):
+                b.short_ack(lang, src, rec["id"], [{"role": "assistant", "content": GENERIC_ASK[lang]}])
+            if r.random() < (0.12 if utter_lang else 0.03):
+                b.dictation(lang, src, rec["id"])
+
+    # ---------------- fillers.md-only material for every language (incl. pl, which has no permissive text)
+    for lang in R.LANGS:
+        for i in range(400):
+            key = f"fillers-{lang}-{i}"
+            sp = split_of(key)
+            b = per_split[sp]
+            ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if b.rng.random() < 0.5 else []
+            b.wait_example(lang, "fillers", key, ctx)
+            if i % 2 == 0:
+                b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
+            if i % 4 == 0:
+                b.dictation(lang, "synthetic", key)
+
+    os.makedirs(args.out, exist_ok=True)
+    counts = collections.Counter()
+    for sp, b in per_split.items():
+        seen = set()
+        exs = []
+        for ex in b.out:
+            k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
+            if k in seen:
+                continue
+            seen.add(k)
+            exs.append(ex)
+        random.Random(f"{args.seed}-shuffle-{sp}").shuffle(exs)
+        with open(os.path.join(args.out, f"{sp}.jsonl"), "w", encoding="utf-8") as f:
+            for ex in exs:
+                f.write(json.dumps(ex, ensure_ascii=False) + "\n")
+                counts[(sp, ex["lang"], ex["label"])] += 1
+        print(f"{sp}: {len(exs)} examples", file=sys.stderr)
+    if args.report_dir:
+        write_report(args, counts, per_split)
+
+
+def write_report(args, counts, per_split):
+    langs = R.LANGS
+    lines = ["# Text turn-detection corpus: counts", "",
+             f"Generated by `training/make_data.py --seed {args.seed}`"
+             f"{' --no-sa' if args.no_sa else ''}. Splits are by whole dialog / utterance (hash of the id "
+             "without its language part, so parallel translations share a split). `evalonly` = sources whose "
+             "licence forbids use in a permissively licensed model (xdailydialog, leyzer): evaluation only.", ""]
+    for sp in ("train", "dev", "test", "evalonly"):
+        lines += [f"## {sp}", "", "| lang | " + " | ".join(LABELS) + " | total |", "|---" * (len(LABELS) + 2) + "|"]
+        tot = collections.Counter()
+        for lang in langs:
+            row = [counts[(sp, lang, l)] for l in LABELS]
+            if sum(row) == 0:
+                continue
+            for l, c in zip(LABELS, row):
+                tot[l] += c
+            lines.append(f"| {lang} | " + " | ".join(str(c) for c in row) + f" | {sum(row)} |")
+        lines.append("| **all** | " + " | ".join(str(tot[l]) for l in LABELS) + f" | {sum(tot.values())} |")
+        lines.append("")
+    # punctuation statistics: does the final character give the label away?
+    lines += ["## Final punctuation by label (train)", "",
+              "Share of messages ending in . ! ? 。 ！ ？ … (the model must not learn \"ends with a full stop\").", "",
+              "| label | ends with sentence punctuation | lower-case only (cased langs) |", "|---|---|---|"]
+    b = per_split["train"]
+    stat = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for ex in b.out:
+        m = ex["messages"][-1]["content"]
+        s = stat[ex["label"]]
+        s[0] += 1
+        s[1] += m[-1:] in END_PUNCT + "؟।"
+        if ex["lang"] in R.CASED:
+            s[2] += 1
+            s[3] += m == m.lower()
+    for l in LABELS:
+        s = stat[l]
+        lines.append(f"| {l} | {s[1] / max(1, s[0]):.1%} | {s[3] / max(1, s[2]):.1%} |")
+    with open(os.path.join(args.report_dir, "data_report.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    # samples: 100 random per language and label, from train
+    rng = random.Random(args.seed + 7)
+    by = collections.defaultdict(list)
+    for ex in per_split["train"].out:
+        by[(ex["lang"], ex["label"])].append(ex)
+    out = ["# Text turn-detection corpus: samples", "",
+           "100 random train examples per language and label (fewer where fewer exist). "
+           "Format: context turns (`U:` user, `A:` agent), then `[speaking|listening] >> message`.", ""]
+    for lang in langs:
+        for l in LABELS:
+            exs = by.get((lang, l), [])
+            if not exs:
+                continue
+            out += [f"## {lang} / {l} ({len(exs)} in train)", ""]
+            for ex in rng.sample(exs, min(100, len(exs))):
+                ctx = " ‖ ".join(("U: " if m["role"] == "user" else "A: ") + m["content"][:80] for m in ex["messages"][:-1][-2:])
+                flag = "speaking" if ex["agent_speaking"] else "listening"
+                out.append(f"- `{ex['source']}/{ex['kind']}` {('{ ' + ctx + ' } ') if ctx else ''}[{flag}] >> **{ex['messages'][-1]['content']}**")
+            out.append("")
+    with open(os.path.join(args.report_dir, "data_samples.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""saywhen text turn model: data, rendering, training helpers."""

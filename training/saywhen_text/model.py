@@ -1,0 +1,80 @@
+"""Small transformer encoder for text turn detection, built from plain ops so that it exports to
+ONNX as Gather/MatMul/Add/Mul/LayerNormalization/Softmax/Erf/Reshape/Transpose/Slice only."""
+import math
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, ffn, dropout):
+        super().__init__()
+        self.h, self.dh = heads, d // heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, ffn)
+        self.fc2 = nn.Linear(ffn, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, bias=None):
+        b, t, d = x.shape
+        y = self.ln1(x)
+        qkv = self.qkv(y).reshape(b, t, 3, self.h, self.dh).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.dh))
+        if bias is not None:
+            s = s + bias
+        a = torch.softmax(s, dim=-1)
+        a = self.drop(a)
+        o = torch.matmul(a, v).permute(0, 2, 1, 3).reshape(b, t, d)
+        x = x + self.drop(self.proj(o))
+        y = self.fc2(self.drop(F.gelu(self.fc1(self.ln2(x)))))
+        return x + self.drop(y)
+
+
+class TurnModel(nn.Module):
+    def __init__(self, vocab, d=192, layers=2, heads=4, ffn=512, max_len=128, n_labels=4, dropout=0.1):
+        super().__init__()
+        self.cfg = dict(vocab=vocab, d=d, layers=layers, heads=heads, ffn=ffn, max_len=max_len, n_labels=n_labels)
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(max_len, d)
+        self.blocks = nn.ModuleList([Block(d, heads, ffn, dropout) for _ in range(layers)])
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(2 * d, n_labels)
+        self.drop = nn.Dropout(dropout)
+        nn.init.normal_(self.tok.weight, std=0.02)
+        nn.init.normal_(self.pos.weight, std=0.02)
+
+    def forward(self, ids, lengths=None):
+        """ids [B, T] (right-padded); lengths [B] or None (no padding). Returns logits [B, n_labels]."""
+        b, t = ids.shape
+        pos = self.pos.weight[:t].unsqueeze(0)
+        x = self.drop(self.tok(ids) + pos)
+        bias = None
+        if lengths is not None:
+            ar = torch.arange(t, device=ids.device)
+            pad = ar.unsqueeze(0) >= lengths.unsqueeze(1)          # [B, T]
+            bias = torch.zeros(b, 1, 1, t).masked_fill(pad[:, None, None, :], -1e4)
+        for blk in self.blocks:
+            x = blk(x, bias)
+        x = self.ln(x)
+        first = x[:, 0]
+        if lengths is None:
+            last = x[:, -1]
+        else:
+            last = x[torch.arange(b), lengths - 1]
+        return self.head(torch.cat([first, last], dim=-1))
+
+
+class ExportWrapper(nn.Module):
+    """input_ids [1, seq] int64 -> probs [1, 4] = softmax(logits / T)."""
+
+    def __init__(self, model, temperature):
+        super().__init__()
+        self.model = model
+        self.inv_t = float(1.0 / temperature)
+
+    def forward(self, input_ids):
+        return torch.softmax(self.model(input_ids) * self.inv_t, dim=-1)

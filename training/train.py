@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Train the text turn model on CPU (time-budgeted; checkpoints after every evaluation)."""
+import argparse, json, math, os, random, sys, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+import sentencepiece as spm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from saywhen_text.model import TurnModel  # noqa: E402
+from saywhen_text.common import LABELS, default_config, load_split  # noqa: E402
+
+
+def batches(ids, labels, bs, rng):
+    order = list(range(len(ids)))
+    rng.shuffle(order)
+    chunk = bs * 50
+    out = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c:c + chunk], key=lambda i: len(ids[i]))
+        out += [part[j:j + bs] for j in range(0, len(part), bs)]
+    rng.shuffle(out)
+    return out
+
+
+def collate(ids, labels, idx):
+    L = max(len(ids[i]) for i in idx)
+    x = np.zeros((len(idx), L), dtype=np.int64)
+    for r, i in enumerate(idx):
+        x[r, :len(ids[i])] = ids[i]
+    lengths = torch.tensor([len(ids[i]) for i in idx])
+    return torch.from_numpy(x), lengths, torch.from_numpy(labels[idx])
+
+
+@torch.no_grad()
+def evaluate(model, ids, labels, bs=128):
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    logits = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+    for j in range(0, len(order), bs):
+        idx = order[j:j + bs]
+        x, lengths, _ = collate(ids, labels, idx)
+        logits[idx] = model(x, lengths).numpy()
+    model.train()
+    pred = logits.argmax(1)
+    f1s = []
+    for k in range(len(LABELS)):
+        tp = ((pred == k) & (labels == k)).sum(); fp = ((pred == k) & (labels != k)).sum(); fn = ((pred != k) & (labels == k)).sum()
+        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
+    return logits, float((pred == labels).mean()), float(np.mean(f1s)), f1s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--d", type=int, default=192)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=512)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--minutes", type=float, default=60, help="training time budget (lr schedule follows it)")
+    ap.add_argument("--max-epochs", type=float, default=10)
+    ap.add_argument("--max-train", type=int, default=0)
+    ap.add_argument("--dev-size", type=int, default=6000)
+    ap.add_argument("--eval-minutes", type=float, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
+    config = default_config()
+    t0 = time.time()
+    tr_ids, tr_y, _, _ = load_split(os.path.join(args.data, "train.jsonl"), sp, config, args.max_train or None)
+    dv_ids, dv_y, _, _ = load_split(os.path.join(args.data, "dev.jsonl"), sp, config, args.dev_size)
+    print(f"loaded {len(tr_ids)} train, {len(dv_ids)} dev in {time.time() - t0:.0f}s; "
+          f"mean len {np.mean([len(x) for x in tr_ids]):.1f}", flush=True)
+    model = TurnModel(sp.get_piece_size(), args.d, args.layers, args.heads, args.ffn, config["max_tokens"],
+                      len(LABELS), args.dropout)
+    print("params", sum(p.numel() for p in model.parameters()), model.cfg, flush=True)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "tok" not in n and "pos" not in n]
+    nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    budget = args.minutes * 60
+    start = time.time()
+    last_eval = start
+    step, epoch, best = 0, 0, -1.0
+    seen = 0
+    done = False
+    while not done and epoch < args.max_epochs:
+        for idx in batches(tr_ids, tr_y, args.batch, rng):
+            el = time.time() - start
+            frac = el / budget
+            if frac >= 1.0 or seen >= args.max_epochs * len(tr_ids):
+                done = True
+                break
+            warm = min(1.0, (step + 1) / 300)
+            lr = args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x, lengths, y = collate(tr_ids, tr_y, idx)
+            loss = F.cross_entropy(model(x, lengths), y)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            seen += len(idx)
+            if step % 100 == 0:
+                print(f"step {step} ep {seen / len(tr_ids):.2f} loss {loss.item():.4f} lr {lr:.2e} "
+                      f"{seen / (time.time() - start):.0f} ex/s elapsed {el / 60:.1f}m", flush=True)
+            if time.time() - last_eval > args.eval_minutes * 60:
+                last_eval = time.time()
+                best = checkpoint(model, args, dv_ids, dv_y, step, seen / len(tr_ids), best)
+        epoch += 1
+    best = checkpoint(model, args, dv_ids, dv_y, step, seen / len(tr_ids), best)
+    print(f"done: {step} steps, {seen} examples, {(time.time() - start) / 60:.1f} min, best dev macro-F1 {best:.4f}", flush=True)
+
+
+def checkpoint(model, args, dv_ids, dv_y, step, ep, best):
+    _, acc, mf1, f1s = evaluate(model, dv_ids, dv_y)
+    state = {"cfg": model.cfg, "state": model.state_dict(), "step": step, "epoch": ep, "dev_acc": acc, "dev_macro_f1": mf1,
+             "args": vars(args)}
+    torch.save(state, os.path.join(args.out, "last.pt"))
+    if mf1 > best:
+        best = mf1
+        torch.save(state, os.path.join(args.out, "best.pt"))
+    print(f"EVAL step {step} ep {ep:.2f} dev acc {acc:.4f} macro-F1 {mf1:.4f} per-label "
+          + " ".join(f"{l}={f:.3f}" for l, f in zip(LABELS, f1s)) + f" best {best:.4f}", flush=True)
+    return best
+
+
+if __name__ == "__main__":
+    main()
