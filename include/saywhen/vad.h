@@ -9,7 +9,9 @@
 //
 // Probabilities follow silero-vad's OnnxWrapper exactly: 512 new samples per window,
 // preceded by the last 64 samples of the previous window (zeros at the start), the
-// recurrent state carried from window to window. Segments are those of silero-vad
+// recurrent state carried from window to window. Telephone audio can also run at its
+// native 8 kHz (256 + 32 samples, the model's 8 kHz branch), which agrees with the 16 kHz
+// original better than the same audio resampled to 16 kHz does. Segments are those of silero-vad
 // 6.2.3's get_speech_timestamps on the same audio with the same parameters, sample
 // for sample, whatever the chunking: a segment is appended as soon as nothing that
 // can still arrive would change it. A VadModel is immutable and shared by any number
@@ -44,21 +46,25 @@ struct VadOptions {
   void validate() const;
 };
 
-// [start, end) in samples at 16 kHz.
+// [start, end) in samples at the stream's rate.
 struct SpeechSegment {
   int64_t start = 0;
   int64_t end = 0;
-  double start_s() const { return static_cast<double>(start) / 16000.0; }
-  double end_s() const { return static_cast<double>(end) / 16000.0; }
+  int sample_rate = 16000;
+  double start_s() const { return static_cast<double>(start) / sample_rate; }
+  double end_s() const { return static_cast<double>(end) / sample_rate; }
   bool operator==(const SpeechSegment&) const = default;
 };
 
 class VadModel {
  public:
   static constexpr int kSampleRate = 16000;
-  static constexpr int kWindow = 512;   // new samples per window
+  static constexpr int kWindow = 512;   // new samples per window at 16 kHz
   static constexpr int kContext = 64;   // samples of the previous window prepended
   static constexpr int kStateSize = 2 * 128;
+  // 512 / 64 at 16 kHz, 256 / 32 at 8 kHz; throws saywhen::Error for other rates.
+  static int window_samples(int sample_rate);
+  static int context_samples(int sample_rate);
 
   // Throws saywhen::Error naming the file when it is not a Silero VAD model
   // (inputs audio [1, 576] and state [2, 1, 128], optional sample rate "sr").
@@ -72,23 +78,29 @@ class VadModel {
   const std::string& rate_input() const { return rate_in_; }  // "" when the model has none
   size_t probability_output() const { return prob_out_; }
   size_t state_output() const { return state_out_; }
+  // 16000 always; 8000 for the dual-rate files (an "sr" input, and, as silero-vad
+  // decides, no "16k" in the file name).
+  bool supports_rate(int sample_rate) const;
 
  private:
   VadModel() = default;
   std::shared_ptr<const Model> model_;
   std::string audio_in_, state_in_, rate_in_;
   size_t prob_out_ = 0, state_out_ = 1;
+  bool has_8k_ = false;
 };
 
 // Audio in, one speech probability per 512-sample window out (silero's OnnxWrapper).
 class VadStream {
  public:
-  explicit VadStream(std::shared_ptr<const VadModel> model, const SessionOptions& opts = {});
+  // sample_rate: 16000, or 8000 where the model supports_rate it; throws saywhen::Error otherwise.
+  explicit VadStream(std::shared_ptr<const VadModel> model, const SessionOptions& opts = {},
+                     int sample_rate = VadModel::kSampleRate);
   ~VadStream();
   VadStream(const VadStream&) = delete;
   VadStream& operator=(const VadStream&) = delete;
 
-  // 16 kHz mono samples, any count; appends the probability of every window completed.
+  // Mono samples at sample_rate(), any count; appends the probability of every window completed.
   void push(std::span<const float> audio, std::vector<float>& probs);
   // End of stream: a partial last window is zero-padded and run (as get_speech_timestamps
   // does), its probability appended. The stream is then reset.
@@ -96,16 +108,20 @@ class VadStream {
   // Back to the start of a stream: zero state and context, no samples pending.
   void reset();
 
-  // One window of exactly kWindow new samples, bypassing the buffering above.
+  // One window of exactly window_samples() new samples, bypassing the buffering above.
   float process_window(std::span<const float> window);
 
+  int sample_rate() const { return rate_; }
+  int window_samples() const { return static_cast<int>(window_); }
   int64_t samples_pushed() const { return samples_; }
   int64_t windows() const { return windows_; }
 
  private:
   std::shared_ptr<const VadModel> model_;
   std::unique_ptr<Session> session_;
-  std::vector<float> x_;      // kContext + kWindow: the model's input
+  int rate_;
+  size_t window_, context_;
+  std::vector<float> x_;      // context + window: the model's input
   Tensor x_view_;
   Tensor state_;
   size_t fill_ = 0;           // new samples in x_ so far
@@ -118,9 +134,9 @@ class VadStream {
 // machine run incrementally, its padding pass applied as soon as it is decided.
 class SpeechSegmenter {
  public:
-  explicit SpeechSegmenter(const VadOptions& options = {});
+  explicit SpeechSegmenter(const VadOptions& options = {}, int sample_rate = VadModel::kSampleRate);
 
-  // The probability of the next 512-sample window; appends any segment now final.
+  // The probability of the next window; appends any segment now final.
   void push(float prob, std::vector<SpeechSegment>& out);
   // End of stream after `audio_samples` samples (the real length, not rounded up to
   // windows); appends the remaining segments and resets.
@@ -134,6 +150,7 @@ class SpeechSegmenter {
   void maybe_release(int64_t next_start_bound, std::vector<SpeechSegment>& out);
 
   VadOptions opt_;
+  int rate_, window_size_;
   double neg_threshold_, min_speech_, speech_pad_, max_speech_, min_silence_, min_silence_at_max_;
   // get_speech_timestamps' loop variables; 0 means unset, as there.
   int64_t window_ = 0;
@@ -153,7 +170,7 @@ class SpeechSegmenter {
 class VadSegmenter {
  public:
   explicit VadSegmenter(std::shared_ptr<const VadModel> model, const VadOptions& options = {},
-                        const SessionOptions& opts = {});
+                        const SessionOptions& opts = {}, int sample_rate = VadModel::kSampleRate);
 
   // Appends the segments that became final. If `probs` is given, the probability of
   // every window completed is appended to it too.
@@ -163,6 +180,7 @@ class VadSegmenter {
   void reset();
 
   int64_t samples_pushed() const { return stream_.samples_pushed(); }
+  int sample_rate() const { return stream_.sample_rate(); }
 
  private:
   VadStream stream_;
@@ -172,6 +190,6 @@ class VadSegmenter {
 
 // The whole of `audio` at once (get_speech_timestamps).
 std::vector<SpeechSegment> speech_segments(std::shared_ptr<const VadModel> model, std::span<const float> audio,
-                                           const VadOptions& options = {});
+                                           const VadOptions& options = {}, int sample_rate = VadModel::kSampleRate);
 
 }  // namespace saywhen::audio

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -23,7 +24,6 @@ namespace {
 
 constexpr int kWindow = VadModel::kWindow;
 constexpr int kContext = VadModel::kContext;
-constexpr double kRate = VadModel::kSampleRate;
 
 // Python's a // b for b = 2, also for negative a.
 int64_t floor_half(int64_t a) { return a >= 0 ? a / 2 : -((-a + 1) / 2); }
@@ -60,6 +60,18 @@ void VadOptions::validate() const {
 
 // ---- model -------------------------------------------------------------------
 
+int VadModel::window_samples(int sample_rate) {
+  if (sample_rate == 16000) return 512;
+  if (sample_rate == 8000) return 256;
+  throw Error("Silero VAD runs at 16000 or 8000 Hz, not " + std::to_string(sample_rate));
+}
+
+int VadModel::context_samples(int sample_rate) { return window_samples(sample_rate) / 8; }
+
+bool VadModel::supports_rate(int sample_rate) const {
+  return sample_rate == kSampleRate || (sample_rate == 8000 && has_8k_);
+}
+
 std::shared_ptr<const VadModel> VadModel::load(const std::string& path) { return from_model(Model::load(path)); }
 
 std::shared_ptr<const VadModel> VadModel::from_model(std::shared_ptr<const Model> model) {
@@ -90,22 +102,41 @@ std::shared_ptr<const VadModel> VadModel::from_model(std::shared_ptr<const Model
   }
   // Plans once here, so a bad file fails at load and new streams start without planning.
   model->prepare({{m->audio_in_, {1, kContext + kWindow}}, {m->state_in_, {2, 1, 128}}}, fixed);
+  // silero-vad's OnnxWrapper rule: the single-rate exports say "16k" in their name (and
+  // still declare "sr", so the graph alone does not tell).
+  const std::string base = std::filesystem::path(path).filename().string();
+  if (!m->rate_in_.empty() && base.find("16k") == std::string::npos) {
+    fixed[m->rate_in_].data<int64_t>()[0] = 8000;
+    try {
+      model->prepare({{m->audio_in_, {1, 32 + 256}}, {m->state_in_, {2, 1, 128}}}, fixed);
+      m->has_8k_ = true;
+    } catch (const Error&) {
+      // A dual-rate declaration without a working 8 kHz branch: 16 kHz only.
+    }
+  }
   return m;
 }
 
 // ---- probabilities -------------------------------------------------------------
 
-VadStream::VadStream(std::shared_ptr<const VadModel> model, const SessionOptions& opts)
-    : model_(std::move(model)), x_(kContext + kWindow, 0.0f), state_(DType::Float32, {2, 1, 128}) {
+VadStream::VadStream(std::shared_ptr<const VadModel> model, const SessionOptions& opts, int sample_rate)
+    : model_(std::move(model)),
+      rate_(sample_rate),
+      window_(static_cast<size_t>(VadModel::window_samples(sample_rate))),
+      context_(static_cast<size_t>(VadModel::context_samples(sample_rate))),
+      x_(context_ + window_, 0.0f),
+      state_(DType::Float32, {2, 1, 128}) {
   if (!model_) throw Error("VadStream: no model given");
+  if (!model_->supports_rate(rate_))
+    throw Error(model_->path() + ": this Silero VAD file runs at 16000 Hz only, not " + std::to_string(rate_));
   session_ = std::make_unique<Session>(model_->model(), opts);
   if (!model_->rate_input().empty()) {
     Tensor sr(DType::Int64, {});
-    sr.data<int64_t>()[0] = VadModel::kSampleRate;
+    sr.data<int64_t>()[0] = rate_;
     session_->fix_input(model_->rate_input(), sr);
   }
   // Both inputs are views the session copies from on every run(): set once.
-  x_view_ = Tensor::view(DType::Float32, {1, kContext + kWindow}, x_.data());
+  x_view_ = Tensor::view(DType::Float32, {1, static_cast<int64_t>(x_.size())}, x_.data());
   session_->set_input(model_->audio_input(), x_view_);
   session_->set_input(model_->state_input(), state_);
 }
@@ -130,7 +161,7 @@ float VadStream::run_() {
   const float prob = p.data<float>()[0];
   // The output is only valid until the next run(): copy the state out now.
   std::memcpy(state_.raw(), s.raw(), state_.nbytes());
-  std::memmove(x_.data(), x_.data() + kWindow, kContext * sizeof(float));
+  std::memmove(x_.data(), x_.data() + window_, context_ * sizeof(float));
   ++windows_;
   return prob;
 }
@@ -138,11 +169,11 @@ float VadStream::run_() {
 void VadStream::push(std::span<const float> audio, std::vector<float>& probs) {
   size_t i = 0;
   while (i < audio.size()) {
-    const size_t take = std::min(static_cast<size_t>(kWindow) - fill_, audio.size() - i);
-    std::memcpy(x_.data() + kContext + fill_, audio.data() + i, take * sizeof(float));
+    const size_t take = std::min(window_ - fill_, audio.size() - i);
+    std::memcpy(x_.data() + context_ + fill_, audio.data() + i, take * sizeof(float));
     fill_ += take;
     i += take;
-    if (fill_ == static_cast<size_t>(kWindow)) {
+    if (fill_ == window_) {
       probs.push_back(run_());
       fill_ = 0;
     }
@@ -152,35 +183,37 @@ void VadStream::push(std::span<const float> audio, std::vector<float>& probs) {
 
 void VadStream::finish(std::vector<float>& probs) {
   if (fill_ > 0) {
-    std::fill(x_.begin() + kContext + static_cast<std::ptrdiff_t>(fill_), x_.end(), 0.0f);
+    std::fill(x_.begin() + static_cast<std::ptrdiff_t>(context_ + fill_), x_.end(), 0.0f);
     probs.push_back(run_());
   }
   reset();
 }
 
 float VadStream::process_window(std::span<const float> window) {
-  if (window.size() != static_cast<size_t>(kWindow))
+  if (window.size() != window_)
     throw Error("VadStream::process_window: got " + std::to_string(window.size()) + " samples, expected " +
-                std::to_string(kWindow));
+                std::to_string(window_));
   if (fill_ != 0)
     throw Error("VadStream::process_window: " + std::to_string(fill_) +
                 " samples from push() are pending; finish() or reset() first");
-  std::memcpy(x_.data() + kContext, window.data(), kWindow * sizeof(float));
-  samples_ += kWindow;
+  std::memcpy(x_.data() + context_, window.data(), window_ * sizeof(float));
+  samples_ += static_cast<int64_t>(window_);
   return run_();
 }
 
 // ---- segments ------------------------------------------------------------------
 
-SpeechSegmenter::SpeechSegmenter(const VadOptions& options) : opt_(options) {
+SpeechSegmenter::SpeechSegmenter(const VadOptions& options, int sample_rate)
+    : opt_(options), rate_(sample_rate), window_size_(VadModel::window_samples(sample_rate)) {
   opt_.validate();
   // The same expressions, in the same order, as get_speech_timestamps_from_probs.
+  const double rate = rate_;
   neg_threshold_ = opt_.effective_neg_threshold();
-  min_speech_ = kRate * opt_.min_speech_ms / 1000;
-  speech_pad_ = kRate * opt_.speech_pad_ms / 1000;
-  max_speech_ = kRate * opt_.max_speech_s - kWindow - 2 * speech_pad_;
-  min_silence_ = kRate * opt_.min_silence_ms / 1000;
-  min_silence_at_max_ = kRate * opt_.min_silence_at_max_speech_ms / 1000;
+  min_speech_ = rate * opt_.min_speech_ms / 1000;
+  speech_pad_ = rate * opt_.speech_pad_ms / 1000;
+  max_speech_ = rate * opt_.max_speech_s - window_size_ - 2 * speech_pad_;
+  min_silence_ = rate * opt_.min_silence_ms / 1000;
+  min_silence_at_max_ = rate * opt_.min_silence_at_max_speech_ms / 1000;
   possible_ends_.reserve(64);
 }
 
@@ -194,6 +227,7 @@ void SpeechSegmenter::reset() {
 }
 
 void SpeechSegmenter::append_raw(SpeechSegment s, std::vector<SpeechSegment>& out) {
+  s.sample_rate = rate_;
   if (pending_) {
     const int64_t gap = s.start - pend_.end;
     if (static_cast<double>(gap) < 2 * speech_pad_) {
@@ -217,7 +251,7 @@ void SpeechSegmenter::append_raw(SpeechSegment s, std::vector<SpeechSegment>& ou
 void SpeechSegmenter::maybe_release(int64_t next_start_bound, std::vector<SpeechSegment>& out) {
   if (!pending_) return;
   // The audio is at least this long: every window but the last pushed is full.
-  const int64_t min_length = (window_ - 1) * kWindow + 1;
+  const int64_t min_length = (window_ - 1) * window_size_ + 1;
   const double padded_end = static_cast<double>(pend_.end) + speech_pad_;
   if (static_cast<double>(next_start_bound - pend_.end) >= 2 * speech_pad_ &&
       padded_end <= static_cast<double>(min_length)) {
@@ -229,7 +263,7 @@ void SpeechSegmenter::maybe_release(int64_t next_start_bound, std::vector<Speech
 
 void SpeechSegmenter::push(float prob, std::vector<SpeechSegment>& out) {
   const double p = prob;
-  const int64_t cur = window_ * kWindow;
+  const int64_t cur = window_ * window_size_;
   ++window_;
   const double thr = opt_.threshold;
   auto clear_vars = [this] {
@@ -292,7 +326,7 @@ void SpeechSegmenter::push(float prob, std::vector<SpeechSegment>& out) {
 
   // The next segment to be appended starts at the open one's start, or at a window not
   // seen yet.
-  maybe_release(triggered_ ? start_ : window_ * kWindow, out);
+  maybe_release(triggered_ ? start_ : window_ * window_size_, out);
 }
 
 void SpeechSegmenter::finish(int64_t audio_samples, std::vector<SpeechSegment>& out) {
@@ -309,8 +343,8 @@ void SpeechSegmenter::finish(int64_t audio_samples, std::vector<SpeechSegment>& 
 // ---- audio to segments -----------------------------------------------------------
 
 VadSegmenter::VadSegmenter(std::shared_ptr<const VadModel> model, const VadOptions& options,
-                           const SessionOptions& opts)
-    : stream_(std::move(model), opts), seg_(options) {
+                           const SessionOptions& opts, int sample_rate)
+    : stream_(std::move(model), opts, sample_rate), seg_(options, sample_rate) {
   scratch_.reserve(64);
 }
 
@@ -336,8 +370,8 @@ void VadSegmenter::reset() {
 }
 
 std::vector<SpeechSegment> speech_segments(std::shared_ptr<const VadModel> model, std::span<const float> audio,
-                                           const VadOptions& options) {
-  VadSegmenter seg(std::move(model), options);
+                                           const VadOptions& options, int sample_rate) {
+  VadSegmenter seg(std::move(model), options, {}, sample_rate);
   std::vector<SpeechSegment> out;
   seg.push(audio, out);
   seg.finish(out);

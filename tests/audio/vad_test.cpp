@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "runtime/npy.h"
@@ -289,6 +290,32 @@ TEST(Vad, ModelFilesV5AndV6) {
   for (size_t i = 0; i < p6.size(); ++i) ASSERT_NEAR(p15[i], p6[i], 1e-5) << "window " << i;
 }
 
+TEST(Vad, TelephoneAudioAtItsOwnRate) {
+  // jfk_8k.wav is jfk.wav at 8 kHz. Run natively (the model's 8 kHz branch) it finds the
+  // same segments within one 16 kHz window.
+  const auto segs16 = saywhen::audio::speech_segments(vad_model(), clip("jfk.wav"));
+  VadSegmenter seg8(vad_model(), {}, {}, 8000);
+  EXPECT_EQ(seg8.sample_rate(), 8000);
+  const Result r8 = run_chunked(seg8, clip("jfk_8k.wav"), random_chunks(3, 700));
+  EXPECT_EQ(r8.probs.size(), (clip("jfk_8k.wav").size() + 255) / 256);
+  ASSERT_EQ(r8.segments.size(), segs16.size());
+  for (size_t i = 0; i < segs16.size(); ++i) {
+    EXPECT_EQ(r8.segments[i].sample_rate, 8000);
+    EXPECT_NEAR(r8.segments[i].start_s(), segs16[i].start_s(), 512.0 / 16000 + 1e-9) << "segment " << i;
+    EXPECT_NEAR(r8.segments[i].end_s(), segs16[i].end_s(), 512.0 / 16000 + 1e-9) << "segment " << i;
+  }
+
+  EXPECT_TRUE(vad_model()->supports_rate(8000));
+  EXPECT_FALSE(vad_model()->supports_rate(44100));
+  EXPECT_THROW(VadStream(vad_model(), {}, 44100), saywhen::Error);
+  EXPECT_THROW(SpeechSegmenter({}, 22050), saywhen::Error);
+  for (const char* f : {"silero_vad_16k_op15.onnx", "silero_vad_half.onnx"}) {
+    auto m = VadModel::load((shared_dir() / "models/silero-vad" / f).string());
+    EXPECT_FALSE(m->supports_rate(8000)) << f;
+    EXPECT_THROW(VadStream(m, {}, 8000), saywhen::Error) << f;
+  }
+}
+
 TEST(Vad, StreamsShareOneModelAcrossThreads) {
   const auto& audio = clip("jfk.wav");
   std::vector<float> ref;
@@ -328,12 +355,13 @@ fs::path refs_dir() {
   return d && *d ? fs::path(d) : fs::path();
 }
 
-std::vector<std::string> ref_cases() {
-  std::vector<std::string> names;
+std::vector<std::pair<std::string, int>> ref_cases() {
+  std::vector<std::pair<std::string, int>> cases;
   std::ifstream f(refs_dir() / "cases.txt");
-  for (std::string line; std::getline(f, line);)
-    if (!line.empty()) names.push_back(line);
-  return names;
+  std::string name;
+  int rate;
+  while (f >> name >> rate) cases.emplace_back(name, rate);
+  return cases;
 }
 
 VadOptions options_from(const nlohmann::json& j) {
@@ -368,15 +396,15 @@ TEST(VadParity, AgainstSileroVad) {
   ASSERT_GE(names.size(), 9u) << "no cases in " << refs_dir();
   double worst = 0;
   std::string worst_case;
-  for (const auto& name : names) {
-    SCOPED_TRACE(name);
+  for (const auto& [name, rate] : names) {
+    SCOPED_TRACE(name + " at " + std::to_string(rate) + " Hz");
     const auto audio = floats(saywhen::read_npy((refs_dir() / (name + ".input.npy")).string()));
     const auto ort = floats(saywhen::read_npy((refs_dir() / (name + ".probs.npy")).string()));
     std::ifstream jf(refs_dir() / (name + ".segments.json"));
     const auto refs = nlohmann::json::parse(jf);
 
     // Probabilities: saywhen's runtime against ONNX Runtime, window by window.
-    VadSegmenter seg(vad_model());
+    VadSegmenter seg(vad_model(), {}, {}, rate);
     const Result mine = run_chunked(seg, audio, random_chunks(static_cast<uint32_t>(name.size()), 2048));
     ASSERT_EQ(mine.probs.size(), ort.size());
     for (size_t i = 0; i < ort.size(); ++i) {
@@ -388,16 +416,16 @@ TEST(VadParity, AgainstSileroVad) {
     for (const auto& r : refs) {
       const VadOptions o = options_from(r["options"]);
       std::vector<SpeechSegment> want;
-      for (const auto& s : r["segments"]) want.push_back({s[0].get<int64_t>(), s[1].get<int64_t>()});
+      for (const auto& s : r["segments"]) want.push_back({s[0].get<int64_t>(), s[1].get<int64_t>(), rate});
       SCOPED_TRACE("options " + r["options"].dump());
       // The state machine alone, on ONNX Runtime's own probabilities: must be exact.
-      SpeechSegmenter logic(o);
+      SpeechSegmenter logic(o, rate);
       std::vector<SpeechSegment> got;
       for (float p : ort) logic.push(p, got);
       logic.finish(static_cast<int64_t>(audio.size()), got);
       EXPECT_EQ(got, want) << "want " << str(want) << "\n got " << str(got);
       // End to end, saywhen's probabilities, audio in random chunks.
-      VadSegmenter e2e(vad_model(), o);
+      VadSegmenter e2e(vad_model(), o, {}, rate);
       const Result full = run_chunked(e2e, audio, random_chunks(static_cast<uint32_t>(audio.size()), 4000));
       EXPECT_EQ(full.segments, want) << "want " << str(want) << "\n got " << str(full.segments);
     }
