@@ -5,6 +5,8 @@
 //                        N tokens before truncation (tokenizer + model + decision)
 //   BM_TextModel/T/N     the ONNX model alone on N input ids (Session::run), the
 //                        figure bench/text_vs_ort.py sets against ONNX Runtime
+//   BM_Text*Varying/T    the same, each call a different length (16..128 ids):
+//                        what a growing conversation costs
 //
 // The model takes at most max_tokens (128) ids: the 256-token case is the
 // 256-token conversation as the model sees it, cut to 128 by the renderer (and
@@ -132,6 +134,69 @@ void BM_TextModel(benchmark::State& state) {
   state.counters["ids"] = n;
 }
 
+// A conversation grows: consecutive predictions see different lengths. These
+// cycle through 16 lengths from 16 to 128 ids (the same for ONNX Runtime in
+// bench/text_vs_ort.py), so each call runs a shape the session did not run last.
+constexpr int kVaryingLengths[16] = {16, 23, 30, 37, 44, 51, 58, 65, 72, 79, 86, 93, 100, 107, 114, 128};
+
+void BM_TextPredictVarying(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  std::shared_ptr<const saywhen::TextModel> m;
+  try {
+    m = load_model(threads);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  std::vector<saywhen::Conversation> cs;
+  for (int n : kVaryingLengths) cs.push_back(conversation_of_length(*m, n));
+  for (const auto& c : cs) m->predict(c);
+  Latencies lat;
+  size_t i = 0;
+  for (auto _ : state) {
+    lat.time(state, [&] {
+      saywhen::TextPrediction p = m->predict(cs[i++ % cs.size()]);
+      benchmark::DoNotOptimize(p.probs.data());
+    });
+  }
+  lat.report(state);
+}
+
+void BM_TextModelVarying(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  std::shared_ptr<const saywhen::TextModel> m;
+  try {
+    m = load_model(threads);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  std::vector<std::vector<int64_t>> ids;
+  const int64_t cls = m->render(saywhen::Conversation{{{"user", "a"}}, false, ""})[0];
+  for (int n : kVaryingLengths) {
+    ids.emplace_back(static_cast<size_t>(n));
+    for (int k = 0; k < n; ++k) ids.back()[static_cast<size_t>(k)] = k ? 100 + (k * 37) % 5000 : cls;
+  }
+  saywhen::SessionOptions so;
+  so.threads = threads;
+  saywhen::Session s(std::shared_ptr<const saywhen::Model>(m, &m->onnx()), so);
+  auto run = [&](size_t k) {
+    std::vector<int64_t>& v = ids[k % ids.size()];
+    s.set_input("input_ids", saywhen::Tensor::view(saywhen::DType::Int64, {1, static_cast<int64_t>(v.size())}, v.data()));
+    s.run();
+  };
+  for (size_t k = 0; k < ids.size(); ++k) run(k);
+  Latencies lat;
+  size_t i = 0;
+  for (auto _ : state) {
+    lat.time(state, [&] {
+      run(i++);
+      benchmark::DoNotOptimize(s.output("probs").raw());
+    });
+  }
+  lat.report(state);
+}
+
 void lengths(benchmark::internal::Benchmark* b) {
   b->ArgNames({"threads", "tokens"});
   for (int t : {1, 2})
@@ -140,5 +205,7 @@ void lengths(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_TextPredict)->Apply(lengths);
 BENCHMARK(BM_TextModel)->Apply(lengths);
+BENCHMARK(BM_TextPredictVarying)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseManualTime();
+BENCHMARK(BM_TextModelVarying)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseManualTime();
 
 }  // namespace

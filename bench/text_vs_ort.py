@@ -53,6 +53,27 @@ def ort_p50(path: Path, ids: np.ndarray, threads: int, runs: int) -> float:
     return float(np.median(lat))
 
 
+VARYING = [16, 23, 30, 37, 44, 51, 58, 65, 72, 79, 86, 93, 100, 107, 114, 128]  # as text_bench.cpp
+
+
+def ort_varying_p50(path: Path, cls: int, threads: int, runs: int) -> float:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    s = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    feeds = [{"input_ids": ids_for(n, cls)} for n in VARYING]
+    for f in feeds:
+        s.run(None, f)
+    lat = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        s.run(None, feeds[i % len(feeds)])
+        lat.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(lat))
+
+
 def cpu_name() -> str:
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -86,7 +107,7 @@ def main() -> int:
             return 1
         kind, rest = b["run_name"].split("/", 1)
         parts = dict(p.split(":") for p in rest.split("/") if ":" in p)
-        sw[(kind, int(parts["threads"]), int(parts["tokens"]))] = b
+        sw[(kind, int(parts["threads"]), int(parts.get("tokens", 0)))] = b
 
     rows = []
     for t in (1, 2):
@@ -102,6 +123,18 @@ def main() -> int:
             r = rows[-1]
             print(f"threads {t} tokens {n}: saywhen model {r['saywhen_model_ms']:.3f} ms, predict "
                   f"{r['saywhen_predict_ms']:.3f} ms, ORT {ort_ms:.3f} ms, ratio {r['ratio']:.2f}", flush=True)
+
+    for t in (1, 2):
+        m = sw[("BM_TextModelVarying", t, 0)]
+        p = sw[("BM_TextPredictVarying", t, 0)]
+        ort_ms = ort_varying_p50(args.model / "model.onnx", cls, t, args.runs)
+        rows.append({"threads": t, "tokens": "16..128, each call another", "ids": "16..128", "predict_ids": "16..128",
+                     "saywhen_model_ms": m["p50_us"] / 1e3, "saywhen_predict_ms": p["p50_us"] / 1e3,
+                     "saywhen_predict_p95_ms": p["p95_us"] / 1e3, "ort_ms": ort_ms,
+                     "ratio": m["p50_us"] / 1e3 / ort_ms})
+        r = rows[-1]
+        print(f"threads {t} varying: saywhen model {r['saywhen_model_ms']:.3f} ms, predict "
+              f"{r['saywhen_predict_ms']:.3f} ms, ORT {ort_ms:.3f} ms, ratio {r['ratio']:.2f}", flush=True)
 
     size_mb = (args.model / "model.onnx").stat().st_size / 1e6
     lines = [
