@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   saywhen::cli::add_eval_text(app);
   saywhen::cli::add_mel(app);
   saywhen::cli::add_convert(app);
+  saywhen::cli::add_detect(app);
   saywhen::cli::add_vad(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,98 @@
+// saywhen detect AUDIO: the turn engine over a recording, one JSON line per event.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "saywhen/turn.h"
+
+namespace saywhen::cli {
+
+namespace {
+// A float printed as the shortest decimal that reads back as that float.
+double float_value(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+  return std::strtod(buf, nullptr);
+}
+
+nlohmann::json event_json(const turn::Event& e) {
+  nlohmann::json j;
+  j["event"] = turn::event_name(e.type);
+  j["t"] = std::round(e.t * 1e6) / 1e6;
+  if (!std::isnan(e.audio_p)) j["audio_p"] = float_value(e.audio_p);
+  if (!std::isnan(e.text_p)) j["text_p"] = float_value(e.text_p);
+  if (!std::isnan(e.score)) j["score"] = float_value(e.score);
+  if (!e.reason.empty()) j["reason"] = e.reason;
+  if (e.compute_ms > 0) j["compute_ms"] = std::round(e.compute_ms * 1000) / 1000;
+  return j;
+}
+}  // namespace
+
+void add_detect(CLI::App& app) {
+  auto* cmd = app.add_subcommand("detect", "Turn events of AUDIO (\"-\" = stdin): one JSON line per event");
+  static std::string path, models_dir, vad_model, smart_turn_model;
+  static std::string preset = "pipecat";
+  static std::vector<std::string> sets;
+  static AudioInputOptions input;
+  static double tail_silence = 0, chunk_ms = 0;
+  static int threads = 1;
+  static bool list = false;
+  cmd->add_option("AUDIO", path, "Audio file, or - for stdin");
+  cmd->add_option("--preset", preset, "Policy preset: pipecat (Pipecat 1.14 Silero VAD + Smart Turn v3)")
+      ->default_val(preset);
+  cmd->add_option("--set", sets, "KEY=VALUE: override a preset parameter (see --list-settings)");
+  cmd->add_flag("--list-settings", list, "Print the preset's parameters and defaults, then exit");
+  cmd->add_option("--models", models_dir, "Models folder (else $SAYWHEN_MODELS, then ~/.local/share/saywhen/models)");
+  cmd->add_option("--vad-model", vad_model, "Silero VAD ONNX file (default: from the models folder)");
+  cmd->add_option("--smart-turn-model", smart_turn_model, "Smart Turn v3 ONNX file (default: from the models folder)");
+  cmd->add_option("--tail-silence", tail_silence, "Seconds of silence appended after the audio (lets timeouts fire)")
+      ->check(CLI::Range(0.0, 600.0));
+  cmd->add_option("--chunk-ms", chunk_ms, "Feed the audio in chunks of this many ms (default: all at once); "
+                                          "events do not depend on it")
+      ->check(CLI::Range(0.0, 60000.0));
+  cmd->add_option("--threads", threads, "Intra-op threads")->check(CLI::Range(1, 256));
+  add_audio_input_options(*cmd, input);
+  cmd->callback([] {
+    turn::StreamOptions so;
+    so.preset = preset;
+    for (const std::string& kv : sets) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw Error("--set '" + kv + "': expected KEY=VALUE");
+      char* end = nullptr;
+      const std::string value = kv.substr(eq + 1);
+      const double v = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0') throw Error("--set '" + kv + "': VALUE must be a number");
+      so.settings[kv.substr(0, eq)] = v;
+    }
+    if (list) {
+      for (const auto& [k, v] : turn::Stream::parameter_names(preset)) std::cout << k << " = " << v << "\n";
+      return;
+    }
+    if (path.empty()) throw Error("detect: AUDIO is required (a file, or - for stdin)");
+    turn::EngineOptions eo;
+    eo.models_dir = models_dir;
+    eo.vad_model = vad_model;
+    eo.smart_turn_model = smart_turn_model;
+    eo.threads = threads;
+    auto engine = turn::Engine::load(eo);
+    turn::Stream stream(engine, so);  // validates the preset and settings before reading audio
+    const std::vector<float> pcm = load_audio_input(path, input);
+    const size_t step = chunk_ms > 0 ? std::max<size_t>(1, static_cast<size_t>(chunk_ms * 16.0)) : pcm.size();
+    std::string out;
+    auto flush = [&] {
+      for (const auto& e : stream.take_events()) out += event_json(e).dump() + "\n";
+    };
+    for (size_t pos = 0; pos < pcm.size(); pos += step) {
+      stream.push(std::span<const float>(pcm.data() + pos, std::min(step, pcm.size() - pos)));
+      flush();
+    }
+    stream.finish(tail_silence);
+    flush();
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  });
+}
+
+}  // namespace saywhen::cli
