@@ -91,8 +91,9 @@ void sw_text_model_free(sw_text_model* model);
  * from the script. Returns -1 with sw_last_error() on invalid input. */
 int sw_text_predict(const sw_text_model* model, const sw_message* messages, size_t n_messages, int agent_speaking,
                     const char* language, sw_text_result* out);
-/* The minimum probability of `label` for `language` ("default": every language
- * without its own value). Safe to call while other threads predict. */
+/* The threshold of `label` (SW_FINISHED, SW_WAIT or SW_BACKCHANNEL) for `language`
+ * ("default": every language without its own value); the rule is in text.h.
+ * Safe to call while other threads predict. */
 int sw_text_set_threshold(sw_text_model* model, const char* language, sw_turn_label label, float probability);
 const char* sw_turn_label_name(sw_turn_label label);
 const char* sw_turn_action_name(sw_turn_action action);

@@ -30,15 +30,18 @@
 // context + message one) is speak = finished, wait = the other three, which is
 // speak iff the action is start_speaking with agent_speaking false.
 //
-// Decision thresholds. The label is the most probable label whose threshold is
-// met: a label L with a threshold t for the language is only chosen when
-// p(L) >= t, otherwise the next most probable label is considered; labels with
-// no threshold are always eligible; if no label is eligible the label is
-// unfinished (keep listening is the safe default). Thresholds come from the
-// model's config.json ("thresholds": {"default": {"finished": 0.5}, "ru": {...}})
-// and can be overridden per language and label (TextOptions, set_threshold,
-// the CLI's --threshold ru:finished=0.6). A language entry overrides "default"
-// label by label.
+// Decision (TextModel::decide). If the most probable label is wait or
+// backchannel and its threshold for the language (if it has one) is met, that
+// is the label. Otherwise it is a finished-vs-unfinished decision: finished iff
+// p(finished) >= the finished threshold (without one: iff p(finished) >=
+// p(unfinished)), else unfinished. So a threshold below 0.5 can promote
+// finished, one above 0.5 demotes it, and keep-listening is what remains.
+// Thresholds come from the model's config.json ("thresholds": {"default":
+// {"finished": 0.5}, "ru": {...}}; the training side reports dev-optimal
+// per-language values) and can be overridden per language and label
+// (TextOptions, set_threshold, the CLI's --threshold ru=0.45 or
+// --threshold ru:wait=0.6). A language entry overrides "default" label by label.
+// unfinished takes no threshold.
 //
 // Language: the explicit Conversation::language if set, else detected from the
 // script of the last user message (the context when the message has no

@@ -187,6 +187,7 @@ void parse_threshold_spec(const std::string& spec, Thresholds& into) {
   } catch (const Error& e) {
     throw bad(e.what());
   }
+  if (l == TurnLabel::Unfinished) throw bad("unfinished takes no threshold");
   char* end = nullptr;
   float p = std::strtof(value.c_str(), &end);
   if (value.empty() || *end != '\0' || !(p >= 0.0f && p <= 1.0f)) throw bad("bad probability '" + value + "'");
@@ -263,7 +264,10 @@ std::shared_ptr<const TextModel> TextModel::load(const std::string& dir_arg, con
           float f = p.get<float>();
           if (!(f >= 0.0f && f <= 1.0f))
             throw Error(config_path + ": threshold " + lang + ":" + label + " = " + p.dump() + " is not in [0,1]");
-          m->thresholds_[lang][label_from_name(label)] = f;
+          TurnLabel l = label_from_name(label);
+          if (l == TurnLabel::Unfinished)
+            throw Error(config_path + ": threshold " + lang + ":unfinished: unfinished takes no threshold");
+          m->thresholds_[lang][l] = f;
         }
       }
     }
@@ -331,27 +335,34 @@ std::vector<int64_t> TextModel::render(const Conversation& c) const {
 }
 
 TurnLabel TextModel::decide(const std::array<float, kNumTurnLabels>& probs, const std::string& language) const {
-  std::array<int, kNumTurnLabels> order{0, 1, 2, 3};
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return probs[static_cast<size_t>(a)] > probs[static_cast<size_t>(b)];
-  });
   std::shared_lock lk(thresholds_mu_);
   auto lang_it = thresholds_.find(language);
   auto def_it = thresholds_.find("default");
-  for (int i : order) {
-    auto label = static_cast<TurnLabel>(i);
-    const float* t = nullptr;
+  auto threshold = [&](TurnLabel label) -> const float* {
     if (lang_it != thresholds_.end())
-      if (auto it = lang_it->second.find(label); it != lang_it->second.end()) t = &it->second;
-    if (!t && def_it != thresholds_.end())
-      if (auto it = def_it->second.find(label); it != def_it->second.end()) t = &it->second;
-    if (!t || probs[static_cast<size_t>(i)] >= *t) return label;
+      if (auto it = lang_it->second.find(label); it != lang_it->second.end()) return &it->second;
+    if (def_it != thresholds_.end())
+      if (auto it = def_it->second.find(label); it != def_it->second.end()) return &it->second;
+    return nullptr;
+  };
+  // Ties go to the earlier label, as numpy's argmax.
+  int top = 0;
+  for (int i = 1; i < kNumTurnLabels; ++i)
+    if (probs[static_cast<size_t>(i)] > probs[static_cast<size_t>(top)]) top = i;
+  auto top_label = static_cast<TurnLabel>(top);
+  if (top_label == TurnLabel::Wait || top_label == TurnLabel::Backchannel) {
+    const float* t = threshold(top_label);
+    if (!t || probs[static_cast<size_t>(top)] >= *t) return top_label;
   }
-  return TurnLabel::Unfinished;
+  const float p_fin = probs[static_cast<size_t>(TurnLabel::Finished)];
+  const float* t = threshold(TurnLabel::Finished);
+  bool finished = t ? p_fin >= *t : p_fin >= probs[static_cast<size_t>(TurnLabel::Unfinished)];
+  return finished ? TurnLabel::Finished : TurnLabel::Unfinished;
 }
 
 void TextModel::set_threshold(const std::string& language, TurnLabel label, float p) {
   if (!(p >= 0.0f && p <= 1.0f)) throw Error("threshold for " + language + ":" + label_name(label) + " must be in [0,1]");
+  if (label == TurnLabel::Unfinished) throw Error("unfinished takes no threshold (it is what remains)");
   std::unique_lock lk(thresholds_mu_);
   thresholds_[language][label] = p;
 }

@@ -184,23 +184,33 @@ TEST(TextModel, Thresholds) {
   using saywhen::TurnLabel;
   std::array<float, 4> p{0.45f, 0.30f, 0.15f, 0.10f};
   mm->set_threshold("default", TurnLabel::Finished, 0.5f);
-  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Unfinished);  // finished is gated, next best
+  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Unfinished);  // finished below its threshold
   mm->set_threshold("ru", TurnLabel::Finished, 0.4f);
   EXPECT_EQ(m->decide(p, "ru"), TurnLabel::Finished);  // language entry overrides default
   EXPECT_EQ(m->decide(p, "zh"), TurnLabel::Unfinished);
-  mm->set_threshold("default", TurnLabel::Unfinished, 0.9f);
-  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Wait);  // no threshold on wait
-  mm->set_threshold("default", TurnLabel::Wait, 0.9f);
-  mm->set_threshold("default", TurnLabel::Backchannel, 0.9f);
-  EXPECT_EQ(m->decide(p, "en"), TurnLabel::Unfinished);  // nothing eligible: keep listening
+  std::array<float, 4> leaning{0.30f, 0.60f, 0.05f, 0.05f};
+  mm->set_threshold("ko", TurnLabel::Finished, 0.25f);
+  EXPECT_EQ(m->decide(leaning, "ko"), TurnLabel::Finished);  // a low threshold promotes finished
+  EXPECT_EQ(m->decide(leaning, "en"), TurnLabel::Unfinished);
+  std::array<float, 4> wait{0.20f, 0.15f, 0.40f, 0.25f};
+  EXPECT_EQ(m->decide(wait, "en"), TurnLabel::Wait);  // no threshold on wait: argmax
+  mm->set_threshold("default", TurnLabel::Wait, 0.6f);
+  EXPECT_EQ(m->decide(wait, "en"), TurnLabel::Unfinished);  // wait not sure enough: p(finished) 0.2 < 0.5
+  mm->set_threshold("de", TurnLabel::Finished, 0.1f);
+  EXPECT_EQ(m->decide(wait, "de"), TurnLabel::Finished);
+  std::array<float, 4> tie{0.3f, 0.3f, 0.2f, 0.2f};
+  auto plain = saywhen::TextModel::load(model()->dir());
+  const_cast<saywhen::TextModel*>(plain.get())->set_threshold("default", TurnLabel::Finished, 0.5f);
+  EXPECT_EQ(plain->decide(tie, "en"), TurnLabel::Unfinished);
   EXPECT_THROW(mm->set_threshold("en", TurnLabel::Finished, 1.5f), saywhen::Error);
+  EXPECT_THROW(mm->set_threshold("en", TurnLabel::Unfinished, 0.5f), saywhen::Error);
 
   saywhen::Thresholds t;
   saywhen::parse_threshold_spec("ru=0.6", t);
   saywhen::parse_threshold_spec("zh:wait=0.25", t);
   EXPECT_FLOAT_EQ(t["ru"][TurnLabel::Finished], 0.6f);
   EXPECT_FLOAT_EQ(t["zh"][TurnLabel::Wait], 0.25f);
-  for (const char* bad : {"ru", "=0.5", "ru=", "ru=abc", "ru=1.5", "ru:speak=0.5", "ru=-0.1"})
+  for (const char* bad : {"ru", "=0.5", "ru=", "ru=abc", "ru=1.5", "ru:speak=0.5", "ru=-0.1", "ru:unfinished=0.5"})
     EXPECT_THROW(saywhen::parse_threshold_spec(bad, t), saywhen::Error) << bad;
 
   saywhen::TextOptions opts;
