@@ -18,7 +18,8 @@ void BM_MelFrontEnd8s(benchmark::State& state) {
     audio[i] = 0.3f * std::sin(0.17f * static_cast<float>(i)) +
                0.1f * (static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
   }
-  MelFrontEnd mel;
+  // Arg 0: the fast float path; 1: the exact (double) path.
+  MelFrontEnd mel(state.range(0) ? saywhen::audio::MelPrecision::exact : saywhen::audio::MelPrecision::fast);
   std::vector<float> features(MelFrontEnd::kFeatureSize);
   for (auto _ : state) {
     mel.compute(audio, features);
@@ -26,6 +27,6 @@ void BM_MelFrontEnd8s(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
 }
-BENCHMARK(BM_MelFrontEnd8s)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MelFrontEnd8s)->ArgName("exact")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <numbers>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,11 @@ static_assert(kFrames == kWindow / kHop);
 typedef float V __attribute__((vector_size(kLanes * sizeof(float))));
 typedef uint32_t VU __attribute__((vector_size(kLanes * sizeof(uint32_t))));
 typedef int32_t VI __attribute__((vector_size(kLanes * sizeof(int32_t))));
+// The exact path (MelPrecision::exact) runs the same code on doubles.
+typedef double VD __attribute__((vector_size(kLanes * sizeof(double))));
+template <typename T> struct VecOf;
+template <> struct VecOf<float> { using type = V; };
+template <> struct VecOf<double> { using type = VD; };
 
 inline V splat(float x) { return V{} + x; }
 
@@ -69,20 +75,16 @@ inline V log10_pos(V x) {
   return __builtin_convertvector(e, V) * 0.301029995663981f + ln_m * 0.434294481903252f;
 }
 
-// Forward DFT of R points.
-template <int R>
-inline void dft_small(const V* ar, const V* ai, V* br, V* bi);
-
-template <>
-inline void dft_small<2>(const V* ar, const V* ai, V* br, V* bi) {
+// Forward DFT of R points, on vectors of kLanes frames of scalar type T.
+template <int R, typename T, typename W = typename VecOf<T>::type>
+inline void dft_small(const W* ar, const W* ai, W* br, W* bi) {
+  using V = W;
+  if constexpr (R == 2) {
   br[0] = ar[0] + ar[1];
   bi[0] = ai[0] + ai[1];
   br[1] = ar[0] - ar[1];
   bi[1] = ai[0] - ai[1];
-}
-
-template <>
-inline void dft_small<4>(const V* ar, const V* ai, V* br, V* bi) {
+  } else if constexpr (R == 4) {
   const V u0r = ar[0] + ar[2], u0i = ai[0] + ai[2];
   const V u1r = ar[0] - ar[2], u1i = ai[0] - ai[2];
   const V u2r = ar[1] + ar[3], u2i = ai[1] + ai[3];
@@ -95,14 +97,13 @@ inline void dft_small<4>(const V* ar, const V* ai, V* br, V* bi) {
   bi[1] = u1i - u3r;
   br[3] = u1r - u3i;  // u1 + i*u3
   bi[3] = u1i + u3r;
-}
-
-template <>
-inline void dft_small<5>(const V* ar, const V* ai, V* br, V* bi) {
-  constexpr float c1 = 0.309016994374947f;   // cos(2pi/5)
-  constexpr float c2 = -0.809016994374947f;  // cos(4pi/5)
-  constexpr float s1 = 0.951056516295154f;   // sin(2pi/5)
-  constexpr float s2 = 0.587785252292473f;   // sin(4pi/5)
+  } else {
+  static_assert(R == 5);
+  // float: the constants as the fast path always used them; double: full precision.
+  const T c1 = static_cast<T>(std::is_same_v<T, float> ? 0.309016994374947 : 0.30901699437494742410);
+  const T c2 = static_cast<T>(std::is_same_v<T, float> ? -0.809016994374947 : -0.80901699437494742410);
+  const T s1 = static_cast<T>(std::is_same_v<T, float> ? 0.951056516295154 : 0.95105651629515357212);
+  const T s2 = static_cast<T>(std::is_same_v<T, float> ? 0.587785252292473 : 0.58778525229247312917);
   const V t1r = ar[1] + ar[4], t1i = ai[1] + ai[4];
   const V t2r = ar[2] + ar[3], t2i = ai[2] + ai[3];
   const V t3r = ar[1] - ar[4], t3i = ai[1] - ai[4];
@@ -122,14 +123,15 @@ inline void dft_small<5>(const V* ar, const V* ai, V* br, V* bi) {
   bi[2] = a2i - b2r;
   br[3] = a2r - b2i;
   bi[3] = a2i + b2r;
+  }
 }
 
 // One decimation-in-frequency Stockham stage on a length-n transform repeated with
 // stride s: reads the sub-sequence x[p + j*m] (m = n / R), writes the R outputs scaled
 // by w_n^(p*k) to y[R*p + k]. Autosorting, so the result comes out in natural order
 // without a bit-reversal pass.
-template <int R, bool kTwiddle>
-inline void fft_stage(int n, int s, const float* twr, const float* twi, const V* __restrict xr,
+template <int R, bool kTwiddle, typename T, typename V = typename VecOf<T>::type>
+inline void fft_stage(int n, int s, const T* twr, const T* twi, const V* __restrict xr,
                       const V* __restrict xi, V* __restrict yr, V* __restrict yi) {
   const int m = n / R;
   for (int p = 0; p < m; ++p) {
@@ -143,12 +145,12 @@ inline void fft_stage(int n, int s, const float* twr, const float* twi, const V*
         ar[j] = xr_p[j * m * s + q];
         ai[j] = xi_p[j * m * s + q];
       }
-      dft_small<R>(ar, ai, br, bi);
+      dft_small<R, T>(ar, ai, br, bi);
       yr_p[q] = br[0];
       yi_p[q] = bi[0];
       for (int k = 1; k < R; ++k) {
         if constexpr (kTwiddle) {
-          const float wr = twr[p * R + k], wi = twi[p * R + k];
+          const T wr = twr[p * R + k], wi = twi[p * R + k];
           yr_p[k * s + q] = br[k] * wr - bi[k] * wi;
           yi_p[k * s + q] = br[k] * wi + bi[k] * wr;
         } else {
@@ -161,15 +163,16 @@ inline void fft_stage(int n, int s, const float* twr, const float* twi, const V*
 }
 
 // Twiddles w_n^(p*k) = exp(-2 pi i p k / n) for one stage, laid out [p][k].
-void stage_twiddles(int n, int radix, std::vector<float>& re, std::vector<float>& im) {
+template <typename T>
+void stage_twiddles(int n, int radix, std::vector<T>& re, std::vector<T>& im) {
   const int m = n / radix;
   re.resize(static_cast<size_t>(m * radix));
   im.resize(re.size());
   for (int p = 0; p < m; ++p) {
     for (int k = 0; k < radix; ++k) {
       const double a = -2.0 * std::numbers::pi * p * k / n;
-      re[static_cast<size_t>(p * radix + k)] = static_cast<float>(std::cos(a));
-      im[static_cast<size_t>(p * radix + k)] = static_cast<float>(std::sin(a));
+      re[static_cast<size_t>(p * radix + k)] = static_cast<T>(std::cos(a));
+      im[static_cast<size_t>(p * radix + k)] = static_cast<T>(std::sin(a));
     }
   }
 }
@@ -178,10 +181,9 @@ void stage_twiddles(int n, int radix, std::vector<float>& re, std::vector<float>
 
 float fast_log10(float x) { return log10_pos(splat(x))[0]; }
 
-std::vector<float> slaney_mel_filterbank(int n_fft, int n_mels, int sample_rate, double f_min,
-                                         double f_max) {
+std::vector<double> slaney_mel_filterbank_f64(int n_fft, int n_mels, int sample_rate, double f_min, double f_max) {
   // Same operation order as transformers' hertz_to_mel / mel_to_hertz / np.linspace,
-  // so the float-rounded weights agree bit for bit in almost every entry.
+  // so the weights agree bit for bit in almost every entry.
   const double logstep = 27.0 / std::log(6.4);
   auto hz_to_mel = [&](double f) {
     return f >= 1000.0 ? 15.0 + std::log(f / 1000.0) * logstep : 3.0 * f / 200.0;
@@ -201,7 +203,7 @@ std::vector<float> slaney_mel_filterbank(int n_fft, int n_mels, int sample_rate,
   const double nyquist = static_cast<double>(sample_rate / 2);
   const double bin_step = nyquist / (n_bins - 1);
 
-  std::vector<float> fb(static_cast<size_t>(n_mels) * static_cast<size_t>(n_bins));
+  std::vector<double> fb(static_cast<size_t>(n_mels) * static_cast<size_t>(n_bins));
   for (int m = 0; m < n_mels; ++m) {
     const double lo = edge[static_cast<size_t>(m)], mid = edge[static_cast<size_t>(m + 1)],
                  hi = edge[static_cast<size_t>(m + 2)];
@@ -210,29 +212,72 @@ std::vector<float> slaney_mel_filterbank(int n_fft, int n_mels, int sample_rate,
       const double f = k == n_bins - 1 ? nyquist : k * bin_step;
       const double down = -(lo - f) / (mid - lo);
       const double up = (hi - f) / (hi - mid);
-      const double w = std::max(0.0, std::min(down, up)) * enorm;
       fb[static_cast<size_t>(m) * static_cast<size_t>(n_bins) + static_cast<size_t>(k)] =
-          static_cast<float>(w);
+          std::max(0.0, std::min(down, up)) * enorm;
     }
   }
   return fb;
 }
 
-struct MelFrontEnd::Impl {
-  std::vector<float> window;  // periodic Hann, 400
-  std::vector<float> tw0r, tw0i, tw1r, tw1i, tw2r, tw2i;
-  std::vector<float> post_r, post_i;  // exp(-2 pi i k / 400), k = 0..200
-  std::vector<int> filt_first, filt_count, filt_offset;
-  std::vector<float> filt_w;  // nonzero weights of every filter, concatenated
-  std::vector<float> padded;  // normalised window with reflect padding
-  std::vector<V> ar, ai, br, bi;  // 200 complex points x kLanes frames
-  std::vector<V> power;
+std::vector<float> slaney_mel_filterbank(int n_fft, int n_mels, int sample_rate, double f_min, double f_max) {
+  const std::vector<double> fb = slaney_mel_filterbank_f64(n_fft, n_mels, sample_rate, f_min, f_max);
+  return std::vector<float>(fb.begin(), fb.end());
+}
 
-  Impl() {
+namespace {
+
+// numpy's float32 sum (pairwise, 8 accumulators, blocks of 128), reproduced so that
+// the exact path normalises the waveform to the same float32 values as numpy-based
+// extractors (Pipecat's vendored one) do.
+float numpy_pairwise_sum(const float* a, size_t n) {
+  if (n < 8) {
+    float r = 0.0f;
+    for (size_t i = 0; i < n; ++i) r += a[i];
+    return r;
+  }
+  if (n <= 128) {
+    float r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - n % 8; i += 8)
+      for (int j = 0; j < 8; ++j) r[j] += a[i + static_cast<size_t>(j)];
+    float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
+}
+
+}  // namespace
+
+struct MelFrontEnd::Impl {
+  virtual ~Impl() = default;
+  virtual void compute(std::span<const float> audio, std::span<float> out) = 0;
+};
+
+namespace {
+
+// The front end on scalar type T: float (fast path) or double (exact path).
+template <typename T>
+struct MelImpl final : MelFrontEnd::Impl {
+  using VT = typename VecOf<T>::type;
+  std::vector<T> window;  // periodic Hann, 400
+  std::vector<T> tw0r, tw0i, tw1r, tw1i, tw2r, tw2i;
+  std::vector<T> post_r, post_i;  // exp(-2 pi i k / 400), k = 0..200
+  std::vector<int> filt_first, filt_count, filt_offset;
+  std::vector<T> filt_w;  // nonzero weights of every filter, concatenated
+  std::vector<T> padded;  // normalised window with reflect padding
+  std::vector<float> window_f32;  // exact path: the 8 s window as float32
+  std::vector<VT> ar, ai, br, bi;  // 200 complex points x kLanes frames
+  std::vector<VT> power;
+  std::vector<double> logmel;  // exact path: [mel][frame] before the final cast
+
+  MelImpl() {
     window.resize(kNfft);
     for (int i = 0; i < kNfft; ++i)
-      window[static_cast<size_t>(i)] =
-          static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / kNfft));
+      window[static_cast<size_t>(i)] = static_cast<T>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / kNfft));
     stage_twiddles(200, 4, tw0r, tw0i);
     stage_twiddles(50, 2, tw1r, tw1i);
     stage_twiddles(25, 5, tw2r, tw2i);
@@ -240,16 +285,15 @@ struct MelFrontEnd::Impl {
     post_i.resize(kBins);
     for (int k = 0; k < kBins; ++k) {
       const double a = -2.0 * std::numbers::pi * k / kNfft;
-      post_r[static_cast<size_t>(k)] = static_cast<float>(std::cos(a));
-      post_i[static_cast<size_t>(k)] = static_cast<float>(std::sin(a));
+      post_r[static_cast<size_t>(k)] = static_cast<T>(std::cos(a));
+      post_i[static_cast<size_t>(k)] = static_cast<T>(std::sin(a));
     }
-    const std::vector<float> fb =
-        slaney_mel_filterbank(kNfft, kMels, MelFrontEnd::kSampleRate, 0.0, 8000.0);
+    const std::vector<double> fb = slaney_mel_filterbank_f64(kNfft, kMels, MelFrontEnd::kSampleRate, 0.0, 8000.0);
     for (int m = 0; m < kMels; ++m) {
-      const float* row = fb.data() + static_cast<size_t>(m) * kBins;
+      const double* row = fb.data() + static_cast<size_t>(m) * kBins;
       int first = 0, last = -1;
       for (int k = 0; k < kBins; ++k) {
-        if (row[k] != 0.0f) {
+        if (static_cast<T>(row[k]) != T{0}) {
           if (last < 0) first = k;
           last = k;
         }
@@ -259,19 +303,32 @@ struct MelFrontEnd::Impl {
       filt_offset.push_back(static_cast<int>(filt_w.size()));
       // The FFT post-processing yields 2*X, so |2X|^2 carries a factor 4 that the
       // weights absorb (exact: a power of two).
-      for (int k = first; k <= last; ++k) filt_w.push_back(row[k] * 0.25f);
+      for (int k = first; k <= last; ++k) filt_w.push_back(static_cast<T>(row[k]) * T{0.25});
     }
     padded.resize(static_cast<size_t>(kWindow + 2 * kPad));
     for (auto* v : {&ar, &ai, &br, &bi}) v->resize(kHalf);
     power.resize(kBins);
+    if constexpr (std::is_same_v<T, double>) {
+      window_f32.resize(kWindow);
+      logmel.resize(MelFrontEnd::kFeatureSize);
+    }
   }
 
   void normalise(std::span<const float> audio);
-  void frames(int f0, float* out, V& lane_max);
-  void compute(std::span<const float> audio, std::span<float> out);
+  void frames(int f0, T* out, VT& lane_max);
+  void compute(std::span<const float> audio, std::span<float> out) override;
+
+  static void log10_lanes(VT& x) {
+    if constexpr (std::is_same_v<T, float>) {
+      x = log10_pos(x);
+    } else {
+      for (int l = 0; l < kLanes; ++l) x[l] = std::log10(x[l]);
+    }
+  }
 };
 
-void MelFrontEnd::Impl::normalise(std::span<const float> audio) {
+template <>
+void MelImpl<float>::normalise(std::span<const float> audio) {
   const size_t take = std::min(audio.size(), static_cast<size_t>(kWindow));
   const float* src = audio.data() + (audio.size() - take);
   const size_t front = static_cast<size_t>(kWindow) - take;
@@ -309,12 +366,39 @@ void MelFrontEnd::Impl::normalise(std::span<const float> audio) {
   }
 }
 
+// Exact path: numpy's float32 arithmetic, (x - x.mean()) / sqrt(x.var() + 1e-7).
+template <>
+void MelImpl<double>::normalise(std::span<const float> audio) {
+  const size_t take = std::min(audio.size(), static_cast<size_t>(kWindow));
+  float* w = window_f32.data();
+  const size_t front = static_cast<size_t>(kWindow) - take;
+  std::fill(w, w + front, 0.0f);
+  std::copy(audio.end() - static_cast<std::ptrdiff_t>(take), audio.end(), w + front);
+  const float n = static_cast<float>(kWindow);
+  const float mean = numpy_pairwise_sum(w, kWindow) / n;
+  std::vector<float>& sq = window_f32;  // reused below only after the copy into padded
+  double* x = padded.data() + kPad;
+  for (int j = 0; j < kWindow; ++j) x[j] = static_cast<double>(w[j] - mean);  // stash x - mean
+  for (int j = 0; j < kWindow; ++j) {
+    const float d = static_cast<float>(x[j]);
+    sq[static_cast<size_t>(j)] = d * d;
+  }
+  const float var = numpy_pairwise_sum(sq.data(), kWindow) / n;
+  const float denom = std::sqrt(var + 1e-7f);
+  for (int j = 0; j < kWindow; ++j) x[j] = static_cast<double>(static_cast<float>(x[j]) / denom);
+  for (int j = 1; j <= kPad; ++j) {
+    x[-j] = x[j];
+    x[kWindow - 1 + j] = x[kWindow - 1 - j];
+  }
+}
+
 // kLanes consecutive frames starting at f0: log10 mel energies into out[mel][frame].
-void MelFrontEnd::Impl::frames(int f0, float* out, V& lane_max) {
+template <typename T>
+void MelImpl<T>::frames(int f0, T* out, VT& lane_max) {
   // The 400 real samples of a frame ride as 200 complex ones: even in re, odd in im.
-  const float* src = padded.data() + static_cast<size_t>(f0 * kHop);
+  const T* src = padded.data() + static_cast<size_t>(f0 * kHop);
   for (int n = 0; n < kHalf; ++n) {
-    V re, im;
+    VT re, im;
     for (int l = 0; l < kLanes; ++l) {
       re[l] = src[l * kHop + 2 * n];
       im[l] = src[l * kHop + 2 * n + 1];
@@ -323,49 +407,63 @@ void MelFrontEnd::Impl::frames(int f0, float* out, V& lane_max) {
     ai[static_cast<size_t>(n)] = im * window[static_cast<size_t>(2 * n + 1)];
   }
   // 200 = 4 * 2 * 5 * 5; the last stage has m = 1, so no twiddles.
-  fft_stage<4, true>(200, 1, tw0r.data(), tw0i.data(), ar.data(), ai.data(), br.data(), bi.data());
-  fft_stage<2, true>(50, 4, tw1r.data(), tw1i.data(), br.data(), bi.data(), ar.data(), ai.data());
-  fft_stage<5, true>(25, 8, tw2r.data(), tw2i.data(), ar.data(), ai.data(), br.data(), bi.data());
-  fft_stage<5, false>(5, 40, nullptr, nullptr, br.data(), bi.data(), ar.data(), ai.data());
+  fft_stage<4, true, T>(200, 1, tw0r.data(), tw0i.data(), ar.data(), ai.data(), br.data(), bi.data());
+  fft_stage<2, true, T>(50, 4, tw1r.data(), tw1i.data(), br.data(), bi.data(), ar.data(), ai.data());
+  fft_stage<5, true, T>(25, 8, tw2r.data(), tw2i.data(), ar.data(), ai.data(), br.data(), bi.data());
+  fft_stage<5, false, T>(5, 40, nullptr, nullptr, br.data(), bi.data(), ar.data(), ai.data());
 
   // Split the packed transform Z into the real signal's spectrum:
   // 2X[k] = (Z[k] + conj Z[N-k]) - i w^k (Z[k] - conj Z[N-k]), w = exp(-2 pi i / 400).
   for (int k = 0; k < kBins; ++k) {
-    const V zr = ar[static_cast<size_t>(k % kHalf)], zi = ai[static_cast<size_t>(k % kHalf)];
-    const V cr = ar[static_cast<size_t>((kHalf - k) % kHalf)];
-    const V ci = ai[static_cast<size_t>((kHalf - k) % kHalf)];
-    const float wr = post_r[static_cast<size_t>(k)], wi = post_i[static_cast<size_t>(k)];
-    const V er = zr + cr, ei = zi - ci;
-    const V orr = zi + ci, oi = cr - zr;
-    const V xr = er + wr * orr - wi * oi;
-    const V xi = ei + wr * oi + wi * orr;
+    const VT zr = ar[static_cast<size_t>(k % kHalf)], zi = ai[static_cast<size_t>(k % kHalf)];
+    const VT cr = ar[static_cast<size_t>((kHalf - k) % kHalf)];
+    const VT ci = ai[static_cast<size_t>((kHalf - k) % kHalf)];
+    const T wr = post_r[static_cast<size_t>(k)], wi = post_i[static_cast<size_t>(k)];
+    const VT er = zr + cr, ei = zi - ci;
+    const VT orr = zi + ci, oi = cr - zr;
+    const VT xr = er + wr * orr - wi * oi;
+    const VT xi = ei + wr * oi + wi * orr;
     power[static_cast<size_t>(k)] = xr * xr + xi * xi;
   }
 
-  const V floor = splat(1e-10f);
+  const VT floor = VT{} + static_cast<T>(1e-10);
   for (int m = 0; m < kMels; ++m) {
-    const float* w = filt_w.data() + filt_offset[static_cast<size_t>(m)];
-    const V* p = power.data() + filt_first[static_cast<size_t>(m)];
+    const T* w = filt_w.data() + filt_offset[static_cast<size_t>(m)];
+    const VT* p = power.data() + filt_first[static_cast<size_t>(m)];
     const int count = filt_count[static_cast<size_t>(m)];
-    V acc{};
+    VT acc{};
     for (int j = 0; j < count; ++j) acc += w[j] * p[j];
-    const V v = log10_pos(acc > floor ? acc : floor);
+    VT v = acc > floor ? acc : floor;
+    log10_lanes(v);
     lane_max = v > lane_max ? v : lane_max;
     std::memcpy(out + static_cast<size_t>(m) * kFrames + f0, &v, sizeof v);
   }
 }
 
-void MelFrontEnd::Impl::compute(std::span<const float> audio, std::span<float> out) {
+template <typename T>
+void MelImpl<T>::compute(std::span<const float> audio, std::span<float> out) {
   normalise(audio);
-  V lane_max = splat(-1e30f);
-  for (int f0 = 0; f0 < kFrames; f0 += kLanes) frames(f0, out.data(), lane_max);
-  float top = lane_max[0];
+  VT lane_max = VT{} + static_cast<T>(-1e30);
+  T* dst;
+  if constexpr (std::is_same_v<T, float>) dst = out.data();
+  else dst = logmel.data();
+  for (int f0 = 0; f0 < kFrames; f0 += kLanes) frames(f0, dst, lane_max);
+  T top = lane_max[0];
   for (int l = 1; l < kLanes; ++l) top = std::max(top, lane_max[l]);
-  const float floor = top - 8.0f;
-  for (float& v : out) v = (std::max(v, floor) + 4.0f) * 0.25f;
+  const T floor = top - T{8};
+  if constexpr (std::is_same_v<T, float>) {
+    for (float& v : out) v = (std::max(v, floor) + 4.0f) * 0.25f;
+  } else {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>((std::max(logmel[i], floor) + 4.0) / 4.0);
+  }
 }
 
-MelFrontEnd::MelFrontEnd() : impl_(std::make_unique<Impl>()) {}
+}  // namespace
+
+MelFrontEnd::MelFrontEnd(MelPrecision precision) {
+  if (precision == MelPrecision::exact) impl_ = std::make_unique<MelImpl<double>>();
+  else impl_ = std::make_unique<MelImpl<float>>();
+}
 MelFrontEnd::~MelFrontEnd() = default;
 MelFrontEnd::MelFrontEnd(MelFrontEnd&&) noexcept = default;
 MelFrontEnd& MelFrontEnd::operator=(MelFrontEnd&&) noexcept = default;

@@ -115,7 +115,9 @@ class PipecatPolicy {
   PipecatPolicy(const Engine::Impl& engine, const PipecatParams& p)
       : p_(p),
         vad_(engine.vad, SessionOptions{.threads = engine.threads}),
-        smart_turn_(engine.smart_turn, engine.threads) {
+        // Pipecat computes features with numpy in double precision: the exact path gives
+        // the same float32 features, so the int8 model sees the same input.
+        smart_turn_(engine.smart_turn, engine.threads, audio::MelPrecision::exact) {
     chunk_ = static_cast<size_t>(std::llround(p_.chunk_ms * kSampleRate / 1000.0));
     if (chunk_ == 0) throw Error("preset pipecat: chunk_ms is too small");
     const double window_secs = static_cast<double>(kWindow) / kSampleRate;

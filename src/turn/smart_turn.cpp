@@ -12,8 +12,10 @@ std::shared_ptr<const SmartTurnModel> SmartTurnModel::load(const std::string& pa
   return m;
 }
 
-SmartTurnRunner::SmartTurnRunner(std::shared_ptr<const SmartTurnModel> model, int threads)
+SmartTurnRunner::SmartTurnRunner(std::shared_ptr<const SmartTurnModel> model, int threads,
+                                 audio::MelPrecision precision)
     : model_(std::move(model)),
+      mel_(precision),
       features_(DType::Float32, {1, audio::MelFrontEnd::kMels, audio::MelFrontEnd::kFrames}) {
   SessionOptions opts;
   opts.threads = threads;

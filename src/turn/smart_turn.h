@@ -25,7 +25,8 @@ class SmartTurnModel {
 // One stream's features buffer and session. Not thread-safe; one per stream.
 class SmartTurnRunner {
  public:
-  SmartTurnRunner(std::shared_ptr<const SmartTurnModel> model, int threads = 1);
+  SmartTurnRunner(std::shared_ptr<const SmartTurnModel> model, int threads = 1,
+                  audio::MelPrecision precision = audio::MelPrecision::fast);
   // Probability that the turn is complete. `audio`: 16 kHz mono; the last 8 s are
   // used, shorter audio is zero-padded at the front (as Smart Turn v3 was trained).
   float predict(std::span<const float> audio);
