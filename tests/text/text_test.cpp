@@ -455,3 +455,44 @@ TEST(TextCli, Interactive) {
   EXPECT_TRUE(a2 == "start_speaking" || a2 == "continue_listening") << r.out;  // /reset: listening again
   EXPECT_NE(r.out.find("unknown command '/bogus'"), std::string::npos) << r.out;
 }
+
+TEST(TextCli, EvalText) {
+  if (env("SAYWHEN_CLI").empty()) GTEST_SKIP() << "SAYWHEN_CLI not set";
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("saywhen-eval-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "in.jsonl");
+    f << R"({"id": 1, "messages": [{"role": "assistant", "content": "Shall I book it?"}, {"role": "user", "content": "yes please"}], "label": "finished", "lang": "en"})" "\n"
+      << R"({"id": 2, "messages": [{"role": "user", "content": "I would like to book a table for"}], "label": "unfinished"})" "\n"
+      << R"({"id": 3, "context": "Сейчас я всё проверю.", "message": "подождите секунду", "label": "wait"})" "\n"
+      << R"({"id": 4, "messages": [{"role": "user", "content": "uh-huh"}], "agent_speaking": true, "label": "backchannel"})" "\n";
+  }
+  RunResult r = run_cli("eval-text --input '" + (dir / "in.jsonl").string() + "' --json --plot '" +
+                        (dir / "cm.png").string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const auto& j = lines[0];
+  EXPECT_EQ(j["n"], 4);
+  for (const char* k : {"accuracy", "macro_f1", "labels", "confusion", "languages", "calibration", "latency_ms"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["languages"].contains("en"));  // the line's "lang"
+  EXPECT_TRUE(j["languages"].contains("ru"));  // detected
+  long total = 0;
+  for (const auto& row : j["confusion"]["matrix"])
+    for (const auto& v : row) total += v.get<long>();
+  EXPECT_EQ(total, 4);
+  std::ifstream png(dir / "cm.png", std::ios::binary);
+  std::string head(8, '\0');
+  png.read(head.data(), 8);
+  EXPECT_EQ(head, std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(fs::file_size(dir / "cm.png"), 1000u);
+
+  std::ofstream(dir / "bad.jsonl") << R"({"id": 1, "message": "hi", "label": "speak"})" "\n"
+                                   << R"({"id": 2, "message": "hi", "label": "finished"})" "\n";
+  RunResult bad = run_cli("eval-text --input '" + (dir / "bad.jsonl").string() + "'");
+  EXPECT_NE(bad.code, 0) << bad.out;
+  EXPECT_NE(bad.out.find("bad.jsonl:1: unknown label 'speak'"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
