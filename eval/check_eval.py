@@ -171,7 +171,7 @@ def main():
         env = dict(os.environ)
         env.setdefault("SAYWHEN_MODELS", os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..",
                                                                        "shared", "models")))
-        diffs, late = [], []
+        diffs, late, unexplained, long_p = [], [], [], [0, 0]
         for e in entries:
             if e["condition"] != "clean":
                 continue
@@ -183,6 +183,17 @@ def main():
                 continue
             d = segs[-1]["end_s"] - e["turn_end_s"]
             diffs.append(d)
+            # Silero gaps inside the turn that no labelled pause explains (would be unlabelled silences)
+            for s0, s1 in zip(segs, segs[1:]):
+                ga, gb = s0["end_s"], s1["start_s"]
+                if gb > e["turn_end_s"] or gb - ga < 0.3:
+                    continue
+                if not any(a < gb and b > ga for a, b in e["pauses"]):
+                    unexplained.append((e["id"], round(ga, 3), round(gb, 3)))
+            for a, b in e["pauses"]:
+                if b - a >= 0.5:
+                    long_p[0] += 1
+                    long_p[1] += any(s0["end_s"] < b and s1["start_s"] > a for s0, s1 in zip(segs, segs[1:]))
             if abs(d) > 0.3:
                 late.append((e["id"], round(d, 3)))
         d = np.array(diffs)
@@ -190,6 +201,10 @@ def main():
               f"p5 {np.percentile(d, 5):+.3f}, p95 {np.percentile(d, 95):+.3f}, |d| > 0.3 s: {len(late)} of {len(d)}")
         for i, v in late[:20]:
             print(f"  {i}: {v}")
+        print(f"labelled pauses >= 0.5 s that Silero also splits on: {long_p[1]} of {long_p[0]}")
+        print(f"Silero gaps >= 0.3 s inside a turn overlapping no labelled pause: {len(unexplained)}")
+        for u in unexplained[:20]:
+            print(f"  {u}")
     print(f"{len(entries)} entries, {len(by_turn)} turns, {bad} failing")
     sys.exit(1 if bad else 0)
 
