@@ -320,11 +320,12 @@ def split_points(lang, toks, clause_only=False):
     pts = []
     for k in range(1, n - 1):
         prev = toks[k - 1]
+        # clause splits: after clause punctuation or after a sentence inside the turn ("Okay. | Thank you")
         if LANGS[lang][1]:
-            if prev in CLAUSE_PUNCT or (not clause_only and prev in SPLIT_AFTER[lang]):
+            if prev in CLAUSE_PUNCT | END_PUNCT or (not clause_only and prev in SPLIT_AFTER[lang]):
                 if toks[k] not in CLAUSE_PUNCT | END_PUNCT:
                     pts.append(k)
-        elif prev[-1:] in CLAUSE_PUNCT or not clause_only:
+        elif prev[-1:] in CLAUSE_PUNCT | END_PUNCT or not clause_only:
             pts.append(k)
     if LANGS[lang][1]:
         pts = [k for k in pts if 3 <= k <= n - 3]
@@ -378,7 +379,8 @@ def plan_turn(lang, pattern, rng, cands, fillers):
         return [(filler, filler), (text, text)], ["pause"], ctx, ref
     if pattern == "clause":
         minpart = 4 if LANGS[lang][1] else 2  # no one-word clauses
-        pts = [k for k in split_points(lang, toks, clause_only=True) if minpart <= k <= len(toks) - minpart]
+        # at punctuation any split is fine ("Okay. | …"); elsewhere no one-word parts
+        pts = [k for k in split_points(lang, toks, clause_only=True) if k <= len(toks) - minpart]
         if not pts:
             pts = [k for k in split_points(lang, toks) if minpart <= k <= len(toks) - minpart]
         if len(pts) >= 2 and rng.random() < 0.3:
