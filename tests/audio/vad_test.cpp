@@ -123,15 +123,14 @@ TEST(Vad, ChunkingDoesNotChangeAnything) {
   const Result whole = run_chunked(seg, audio, {});
   ASSERT_EQ(whole.probs.size(), (audio.size() + 511) / 512);
   ASSERT_GT(whole.segments.size(), 5u);
-  for (uint32_t seed : {1u, 2u}) {
-    for (size_t max : {size_t{40}, size_t{3000}}) {
-      SCOPED_TRACE("seed " + std::to_string(seed) + ", chunks up to " + std::to_string(max));
-      const Result r = run_chunked(seg, audio, random_chunks(seed, max));
-      EXPECT_EQ(r.probs, whole.probs);  // bit for bit
-      EXPECT_EQ(r.segments, whole.segments);
-      // Streaming: segments come out while audio is still arriving.
-      EXPECT_GE(r.before_finish + 2, whole.segments.size());
-    }
+  // Tiny chunks (mostly inside one window, some empty) and large ones (across windows).
+  for (auto [seed, max] : {std::pair{1u, size_t{40}}, std::pair{2u, size_t{3000}}}) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", chunks up to " + std::to_string(max));
+    const Result r = run_chunked(seg, audio, random_chunks(seed, max));
+    EXPECT_EQ(r.probs, whole.probs);  // bit for bit
+    EXPECT_EQ(r.segments, whole.segments);
+    // Streaming: segments come out while audio is still arriving.
+    EXPECT_GE(r.before_finish + 2, whole.segments.size());
   }
 }
 
