@@ -575,6 +575,161 @@ class QdqFuser {
   std::map<std::string, std::string> rename_;        // inputs of kept nodes to redirect
 };
 
+// ONNX Runtime's SkipLayerNormFusion, on at its default optimisation level:
+//
+//   1: LayerNormalization(Add1(Add2(s1, C), s2))
+//   2: LayerNormalization(Add1(s1, Add2(s2, C)))   -> saywhen.SkipLayerNorm(s1, s2, gamma, beta, C)
+//   3: LayerNormalization(Add1(s1, s2))
+//
+// with C a constant 1-D bias as Add2's second input and each Add read by the
+// next node only (not a graph output). ORT's fused kernel sums and normalises
+// differently from the nodes it replaces (see reduce.cpp), by an ulp here and
+// there, which a QuantizeLinear after it can turn into a whole step; matching
+// ORT means fusing where it does. ORT also needs s1 and s2 3-D of one shape,
+// which only the kernel knows: it computes the unfused arithmetic otherwise.
+// Only the LayerNormalization forms the kernel reproduces are taken: axis -1,
+// constant float32 scale (and bias), the mean/inv-std outputs unused.
+class SkipLayerNormFuser {
+ public:
+  explicit SkipLayerNormFuser(ModelIR& model) : model_(model), g_(model.graph) {}
+
+  void run() {
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      for (const auto& o : n.outputs)
+        if (!o.empty()) producer_[o] = i;
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+    for (const auto& o : g_.outputs) ++readers_[o.name];
+    for (const auto& in : g_.inputs) overridable_.insert(in.name);
+
+    std::set<size_t> removed;
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      Node& ln = g_.nodes[i];
+      if (!is(ln, "LayerNormalization") || !plain_layernorm(ln)) continue;
+      const size_t add1 = add_feeding(ln.inputs[0]);
+      if (add1 == kNone || removed.count(add1)) continue;
+      const Node& a1 = g_.nodes[add1];
+      Node f;
+      f.name = ln.name + "/saywhen_SkipLayerNorm";
+      f.op_type = "SkipLayerNorm";
+      f.domain = "saywhen";
+      f.outputs = {ln.outputs[0]};
+      const std::string beta = ln.inputs.size() > 2 ? ln.inputs[2] : "";
+      size_t add2 = bias_add_feeding(a1.inputs[0]);
+      int64_t order = 1;
+      if (add2 == kNone || removed.count(add2)) {
+        add2 = bias_add_feeding(a1.inputs[1]);
+        order = 2;
+      }
+      if (add2 != kNone && !removed.count(add2)) {
+        const Node& a2 = g_.nodes[add2];
+        f.inputs = order == 1 ? std::vector<std::string>{a2.inputs[0], a1.inputs[1], ln.inputs[1], beta, a2.inputs[1]}
+                              : std::vector<std::string>{a1.inputs[0], a2.inputs[0], ln.inputs[1], beta, a2.inputs[1]};
+        removed.insert(add2);
+      } else {
+        order = 3;
+        f.inputs = {a1.inputs[0], a1.inputs[1], ln.inputs[1], beta};
+        if (beta.empty()) f.inputs.pop_back();
+      }
+      Attribute eps;
+      eps.kind = Attribute::Kind::Float;
+      auto e = ln.attrs.find("epsilon");
+      eps.f = e == ln.attrs.end() ? 1e-5f : e->second.f;
+      f.attrs["epsilon"] = eps;
+      Attribute ord;
+      ord.kind = Attribute::Kind::Int;
+      ord.i = order;
+      f.attrs["order"] = ord;
+      removed.insert(add1);
+      ln = std::move(f);
+    }
+    if (removed.empty()) return;
+    std::vector<Node> kept;
+    kept.reserve(g_.nodes.size() - removed.size());
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      if (!removed.count(i)) kept.push_back(std::move(g_.nodes[i]));
+    g_.nodes = std::move(kept);
+    model_.opsets.emplace("saywhen", 1);
+  }
+
+ private:
+  static constexpr size_t kNone = ~size_t{0};
+  static bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
+
+  void count_subgraph_reads(const Graph& sub) {
+    for (const auto& n : sub.nodes) {
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+  }
+
+  int readers(const std::string& name) const {
+    auto it = readers_.find(name);
+    return it == readers_.end() ? 0 : it->second;
+  }
+
+  // An initializer no caller can override, or a Constant node's value.
+  const Tensor* constant(const std::string& name) {
+    if (name.empty()) return nullptr;
+    auto it = g_.initializers.find(name);
+    if (it != g_.initializers.end()) return overridable_.count(name) ? nullptr : &it->second;
+    auto c = constants_.find(name);
+    if (c != constants_.end()) return &c->second;
+    auto p = producer_.find(name);
+    if (p == producer_.end() || !is(g_.nodes[p->second], "Constant")) return nullptr;
+    try {
+      return &(constants_[name] = constant_from_attributes(model_, g_.nodes[p->second]));
+    } catch (const Error&) {
+      return nullptr;
+    }
+  }
+
+  bool float_vector(const std::string& name) {
+    const Tensor* t = constant(name);
+    return t && t->dtype() == DType::Float32 && t->rank() == 1;
+  }
+
+  bool plain_layernorm(const Node& ln) {
+    if (ln.inputs.size() < 2 || ln.inputs.size() > 3 || ln.inputs[0].empty() || ln.outputs.empty()) return false;
+    auto ax = ln.attrs.find("axis");
+    if (ax != ln.attrs.end() && ax->second.i != -1) return false;
+    for (size_t o = 1; o < ln.outputs.size(); ++o)
+      if (!ln.outputs[o].empty() && readers(ln.outputs[o]) > 0) return false;
+    if (!float_vector(ln.inputs[1])) return false;
+    return ln.inputs.size() < 3 || ln.inputs[2].empty() || float_vector(ln.inputs[2]);
+  }
+
+  // The Add producing `name`, read by nothing else.
+  size_t add_feeding(const std::string& name) {
+    auto p = producer_.find(name);
+    if (p == producer_.end()) return kNone;
+    const Node& a = g_.nodes[p->second];
+    if (!is(a, "Add") || a.inputs.size() != 2 || a.inputs[0].empty() || a.inputs[1].empty()) return kNone;
+    if (readers(name) != 1) return kNone;
+    return p->second;
+  }
+
+  // ... whose second input is a constant float32 vector.
+  size_t bias_add_feeding(const std::string& name) {
+    const size_t i = add_feeding(name);
+    if (i == kNone || !float_vector(g_.nodes[i].inputs[1])) return kNone;
+    return i;
+  }
+
+  ModelIR& model_;
+  Graph& g_;
+  std::map<std::string, size_t> producer_;
+  std::map<std::string, int> readers_;
+  std::set<std::string> overridable_;
+  std::map<std::string, Tensor> constants_;
+};
+
 }  // namespace
 
 void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
@@ -582,6 +737,7 @@ void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
   // fused and unfused runs from the command line).
   const char* env = std::getenv("SAYWHEN_FUSE_QDQ");
   const bool fuse = opts.fuse_qdq && !(env && std::string(env) == "0");
+  SkipLayerNormFuser(model).run();
   if (fuse) QdqFuser(model).run();
 }
 

@@ -1,11 +1,13 @@
 // Elementwise kernels: accuracy of the float32 approximations (every ISA variant
-// this CPU can run) against double-precision std:: functions, and kernel
+// this CPU can run) against double-precision std:: functions, Tanh/Sigmoid/Erf
+// bit for bit against values recorded from ONNX Runtime, and kernel
 // behaviour on small models: broadcasting layouts, threading, casts, integer
 // edge cases, and no heap allocation once a session is warm.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -122,12 +124,16 @@ std::vector<Case> cases() {
          v.push_back(std::numeric_limits<float>::infinity());
          return v;
        }(), [](double x) { return std::log(x); }, 1e-30, 3e-7},
+      // Tanh, Sigmoid and Erf are ONNX Runtime's approximations (see
+      // OnnxRuntimeBitForBit below): a few ulps (Tanh's results below 1e-30
+      // judged absolutely: its p(x)/q(x) loses bits to subnormal products),
+      // and Sigmoid absolutely, to ~1.5e-7.
       {"tanh", ew::UOp::Tanh, {}, sweep(-20, 20, 400000, {0.25f, 9.0f}), [](double x) { return std::tanh(x); },
-       1e-38, 5e-7},
+       1e-30, 6e-7},
       {"sigmoid", ew::UOp::Sigmoid, {}, sweep(-100, 100, 400000, {88.0f}),
-       [](double x) { return 1 / (1 + std::exp(-x)); }, kMin, 5e-7},
-      {"erf", ew::UOp::Erf, {}, sweep(-6, 6, 400000, {0.8f, 3.9f}), [](double x) { return std::erf(x); }, 1e-38,
-       6e-7},
+       [](double x) { return 1 / (1 + std::exp(-x)); }, 1.0, 2e-7},
+      {"erf", ew::UOp::Erf, {}, sweep(-6, 6, 400000, {0.921875f, 3.925f}), [](double x) { return std::erf(x); },
+       1e-38, 6e-7},
       // Gelu's negative tail is ~x e^(-x^2/2): rounding x^2/2 to float alone
       // moves it by |x|^2/2 * 6e-8 relative, so values below 1e-4 are judged
       // absolutely, and the tail relative to its size with that allowance.
@@ -159,8 +165,7 @@ TEST(ElementwiseMath, SpecialValues) {
   const std::vector<S> specials = {
       {ew::UOp::Exp, inf, inf},       {ew::UOp::Exp, -inf, 0},       {ew::UOp::Exp, 89.0f, inf},
       {ew::UOp::Exp, -200, 0},        {ew::UOp::Log, 0, -inf},       {ew::UOp::Log, inf, inf},
-      {ew::UOp::Log, 1, 0},           {ew::UOp::Tanh, inf, 1},       {ew::UOp::Tanh, -inf, -1},
-      {ew::UOp::Sigmoid, inf, 1},     {ew::UOp::Sigmoid, -inf, 0},   {ew::UOp::Erf, inf, 1},
+      {ew::UOp::Log, 1, 0},           {ew::UOp::Sigmoid, inf, 1},    {ew::UOp::Erf, inf, 1},
       {ew::UOp::Erf, -inf, -1},       {ew::UOp::GeluErf, inf, inf},  {ew::UOp::GeluErf, -inf, 0},
       {ew::UOp::Softplus, inf, inf},  {ew::UOp::Softplus, -inf, 0},  {ew::UOp::Round, 2.5f, 2},
       {ew::UOp::Round, -2.5f, -2},    {ew::UOp::Round, 3.5f, 4},     {ew::UOp::Round, 1e10f, 1e10f},
@@ -182,6 +187,67 @@ TEST(ElementwiseMath, SpecialValues) {
       v.table->unary[op](&nan, &y, 1, ew::UParams{1.0f, 0.5f, 1.0f});
       EXPECT_TRUE(std::isnan(y)) << v.name << " op " << op << " should keep NaN";
     }
+  }
+}
+
+// Tanh, Sigmoid and Erf give what ONNX Runtime 1.32's CPU kernels give on an
+// x86-64 CPU with AVX2 (MLAS's FMA3 kernels), bit for bit: values recorded
+// from ORT (input bits, output bits), random inputs plus the switch points.
+// The FMA builds only; the baseline build rounds each multiply-add twice.
+TEST(ElementwiseMath, OnnxRuntimeBitForBit) {
+  struct Ref { uint32_t x, y; };
+  const std::vector<Ref> erf_ref = {
+      {0xbe91b0adu, 0xbea01000u}, {0xc051944eu, 0xbf7fffc3u}, {0xc09625aeu, 0xbf800000u},
+      {0xc0222a62u, 0xbf7fe9c6u}, {0x3feb2603u, 0x3f7d9991u}, {0xbfad046fu, 0xbf71aea5u},
+      {0x4080f93eu, 0x3f800000u}, {0x3e87cad2u, 0x3e95b501u}, {0x3fa8eb8bu, 0x3f702100u},
+      {0xc0c36da0u, 0xbf800000u}, {0x3edf227cu, 0x3eecb57eu}, {0xc0bee50fu, 0xbf800000u},
+      {0x3f4170a8u, 0x3f36fa51u}, {0xc04b8b74u, 0xbf7fff8du}, {0xbebaf3edu, 0xbec9f112u},
+      {0x400cb3ccu, 0x3f7f8506u}, {0xc01910a5u, 0xbf7fd0e4u}, {0x401323c7u, 0x3f7fb4bbu},
+      {0x4073f9c3u, 0x3f7fffffu}, {0x40690f4au, 0x3f7ffffcu}, {0x4088f2f2u, 0x3f800000u},
+      {0xc0a35099u, 0xbf800000u}, {0x3fc37cd6u, 0x3f781e8au}, {0x3f961374u, 0x3f6717ceu},
+      {0x3f6c0000u, 0x3f4ec3b4u}, {0x407b3322u, 0x3f800000u}, {0x410fd70eu, 0x3f800000u},
+      {0xc1900000u, 0xbf800000u}, {0x38d49abcu, 0x38efe5feu}};
+  const std::vector<Ref> tanh_ref = {
+      {0xbe91b0adu, 0xbe8de19eu}, {0xc051944eu, 0xbf7f44b3u}, {0xc09625aeu, 0xbf7ff4fcu},
+      {0xc0222a62u, 0xbf7ccbcdu}, {0x3feb2603u, 0x3f7354ffu}, {0xbfad046fu, 0xbf5fdc2fu},
+      {0x4080f93eu, 0x3f7fd6a4u}, {0x3e87cad2u, 0x3e84b208u}, {0x3fa8eb8bu, 0x3f5de078u},
+      {0xc0c36da0u, 0xbf7fff59u}, {0x3edf227cu, 0x3ed20130u}, {0xc0bee50fu, 0xbf7fff25u},
+      {0x3f4170a8u, 0x3f237446u}, {0xc04b8b74u, 0xbf7f1de5u}, {0xbebaf3edu, 0xbeb31084u},
+      {0x400cb3ccu, 0x3f79c57fu}, {0xc01910a5u, 0xbf7bc03au}, {0x401323c7u, 0x3f7ae529u},
+      {0x4073f9c3u, 0x3f7fc003u}, {0x40690f4au, 0x3f7fa604u}, {0x4088f2f2u, 0x3f7fe6dfu},
+      {0xc0a35099u, 0xbf7ffb2bu}, {0x3fc37cd6u, 0x3f68f2a2u}, {0x3f961374u, 0x3f533743u},
+      {0x3f6c0000u, 0x3f3a0e78u}, {0x407b3322u, 0x3f7fccefu}, {0x410fd70eu, 0x3f800000u},
+      {0xc1900000u, 0xbf800000u}, {0x38d49abcu, 0x38d49abbu}};
+  const std::vector<Ref> sigmoid_ref = {
+      {0xbe91b0adu, 0x3edbd23eu}, {0xc051944eu, 0x3d154cd0u}, {0xc09625aeu, 0x3c14d5a0u},
+      {0xc0222a62u, 0x3d969190u}, {0x3feb2603u, 0x3f5cd3b0u}, {0xbfad046fu, 0x3e5286f6u},
+      {0x4080f93eu, 0x3f7b87f7u}, {0x3e87cad2u, 0x3f10e00fu}, {0x3fa8eb8bu, 0x3f4a046au},
+      {0xc0c36da0u, 0x3b119e80u}, {0x3edf227cu, 0x3f1b7567u}, {0xc0bee50fu, 0x3b27ba00u},
+      {0x3f4170a8u, 0x3f2e2ee7u}, {0xc04b8b74u, 0x3d237928u}, {0xbebaf3edu, 0x3ed1c636u},
+      {0x400cb3ccu, 0x3f666dc4u}, {0xc01910a5u, 0x3daba5d0u}, {0x401323c7u, 0x3f68a70eu},
+      {0x4073f9c3u, 0x3f7a76e4u}, {0x40690f4au, 0x3f797614u}, {0x4088f2f2u, 0x3f7c80e4u},
+      {0xc0a35099u, 0x3bc5dc00u}, {0x3fc37cd6u, 0x3f525496u}, {0x3f961374u, 0x3f437ab2u},
+      {0x3f6c0000u, 0x3f372607u}, {0x407b3322u, 0x3f7b0b39u}, {0x410fd70eu, 0x3f7ff7d4u},
+      {0xc1900000u, 0x00000000u}, {0x38d49abcu, 0x3f0001a9u}};
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const Variant& v : variants()) {
+    if (std::string(v.name) == "ref") continue;
+    for (auto [op, refs] : {std::pair{ew::UOp::Erf, &erf_ref}, std::pair{ew::UOp::Tanh, &tanh_ref},
+                            std::pair{ew::UOp::Sigmoid, &sigmoid_ref}})
+      for (const Ref& r : *refs) {
+        const float x = std::bit_cast<float>(r.x);
+        float y = 0;
+        v.table->unary[static_cast<int>(op)](&x, &y, 1, ew::UParams{});
+        EXPECT_EQ(std::bit_cast<uint32_t>(y), r.y)
+            << v.name << " op " << static_cast<int>(op) << " x=" << x << " got " << y << " want " << std::bit_cast<float>(r.y);
+      }
+    // ORT's clamps: tanh(+-inf) is the rational at +-9, sigmoid(-inf) its value at -18.
+    float y = 0;
+    v.table->unary[static_cast<int>(ew::UOp::Tanh)](&inf, &y, 1, ew::UParams{});
+    EXPECT_NEAR(y, 1.0f, 2e-7f) << v.name;
+    const float ninf = -inf;
+    v.table->unary[static_cast<int>(ew::UOp::Sigmoid)](&ninf, &y, 1, ew::UParams{});
+    EXPECT_TRUE(y >= 0.0f && y < 2e-8f) << v.name << " sigmoid(-inf) = " << y;
   }
 }
 

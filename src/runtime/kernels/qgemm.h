@@ -79,7 +79,8 @@ void quantize_linear(const float* x, void* y, QType type, int64_t n, float scale
 void dequantize_linear(const void* x, QType type, float* y, int64_t n, float scale, int32_t zp);
 
 // One row of the QLinearSoftmax output (see saywhen.QSoftmax): for each x,
-// y = min(255, nearbyint(table[x] * y_scale / sum) + y_zp) in float.
+// y = min(255, nearbyint(double(table[x]) * y_scale / sum) + y_zp), the
+// product and quotient in double as ONNX Runtime forms them.
 // table[0..255] must be readable (finite) even for values x never takes.
 void qsoftmax_output_u8(const uint8_t* x, int64_t n, const float* table, float y_scale, float sum, int32_t y_zp,
                         uint8_t* y);

@@ -152,7 +152,8 @@ void qsoftmax_output_u8(const uint8_t* x, int64_t n, const float* table, float y
   if (has_vbmi()) return qgemm_detail::qsoftmax_output_u8_vbmi(x, n, table, y_scale, sum, y_zp, y);
   if (cpu().avx512) return qgemm_detail::qsoftmax_output_u8_avx512(x, n, table, y_scale, sum, y_zp, y);
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t v = static_cast<uint32_t>(std::nearbyint(table[x[i]] * y_scale / sum)) + static_cast<uint32_t>(y_zp);
+    const double q = static_cast<double>(table[x[i]]) * static_cast<double>(y_scale) / static_cast<double>(sum);
+    const uint32_t v = static_cast<uint32_t>(std::nearbyint(q)) + static_cast<uint32_t>(y_zp);
     y[i] = static_cast<uint8_t>(v > 255 ? 255 : v);
   }
 }

@@ -1067,7 +1067,9 @@ std::unique_ptr<Kernel> build_fused_qmatmul(BuildContext& ctx) {
 //              sum cannot overflow float;
 //   per row: t = table shifted so the row maximum lands on entry 255,
 //            sum = sequential float sum of t[x] (the order matters for the
-//            last bit), y = min(255, nearbyint(t[x] * floor(1 / y_scale) / sum) + y_zp).
+//            last bit), y = min(255, nearbyint(t[x] * floor(1 / y_scale) / sum) + y_zp)
+//            with that last product and quotient in double (ORT 1.32 forms it so:
+//            a float quotient rounds some exact halves the other way).
 // x_zero_point cancels out of softmax and is not used.
 
 void softmax_table(float x_scale, int64_t D, bool is_signed, float* table) {
@@ -1204,7 +1206,8 @@ std::unique_ptr<Kernel> build_qsoftmax(BuildContext& ctx) {
         }
         for (int64_t i = 0; i < D; ++i) {
           const float t = base[r][static_cast<uint8_t>(adjust[r] + static_cast<int8_t>(xr[i]))];
-          const int32_t v = static_cast<int32_t>(std::nearbyint(t * y_scale / sum)) + y_zp;
+          const double q = static_cast<double>(t) * static_cast<double>(y_scale) / static_cast<double>(sum);
+          const int32_t v = static_cast<int32_t>(std::nearbyint(q)) + y_zp;
           yr[i] = static_cast<uint8_t>(v > 255 ? 255 : v);
         }
       }

@@ -100,12 +100,76 @@ struct IsaRef {
   using VF = f32x4;  // floats per vector
   using HF = f32x2;  // as many floats as VD has doubles
   using VD = f64x2;
+  static constexpr bool kFma = false;
 };
 struct IsaAvx2 {
   using VF = f32x8;
   using HF = f32x4;
   using VD = f64x4;
+  static constexpr bool kFma = true;
 };
+
+// ---------------------------------------------------------------------------
+// ONNX Runtime's float arithmetic. Softmax, LayerNormalization and
+// SkipLayerNormalization (what ORT fuses Add + LayerNormalization into) compute
+// exactly what ORT's CPU kernels (MLAS) compute on the same CPU: the reference
+// models are validated against ORT, and in a quantised graph one ulp before a
+// QuantizeLinear can move a value to the next quantisation step. That fixes
+// the order of every sum and where a multiply-add is fused: MLAS's x86-64
+// kernels fuse where the CPU has FMA (the AVX2 clones here; this file is built
+// with -ffp-contract=off so nothing else is fused).
+
+// a*b+c, fused iff the ISA is one ORT runs FMA kernels on.
+template <class P>
+SW_INLINE float ort_madd(float a, float b, float c) {
+  if constexpr (P::kFma) return __builtin_fmaf(a, b, c);
+  else return a * b + c;
+}
+
+// exp(x) for x <= 0 as MLAS's softmax computes it: m = round(x / ln2), Cody-
+// Waite reduction with a two-part ln2, a degree-6 polynomial, and the result
+// scaled by 2^m with one rounding (vscalefps), subnormals included.
+template <class P>
+SW_INLINE float ort_exp(float x) {
+  x = blend(x < -103.9720840454f, -103.9720840454f, x);
+  constexpr float kBias = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float m = ort_madd<P>(1.44269504088896341f, x, kBias) - kBias;
+  float r = ort_madd<P>(m, -6.93145752e-1f, x);
+  r = ort_madd<P>(m, -1.42860677e-6f, r);
+  float p = ort_madd<P>(0x1.694000p-10f, r, 0x1.125edcp-7f);
+  p = ort_madd<P>(p, r, 0x1.555b5ap-5f);
+  p = ort_madd<P>(p, r, 0x1.555450p-3f);
+  p = ort_madd<P>(p, r, 0x1.fffff6p-2f);
+  p = ort_madd<P>(p, r, 1.0f);
+  p = ort_madd<P>(p, r, 1.0f);
+  // 2^m as 2^hi * 2^lo with hi >= -126: the first product is exact, the
+  // second rounds once, into the subnormals if it must.
+  const int32_t mi = static_cast<int32_t>(m);
+  const int32_t hi = mi < -126 ? -126 : mi;
+  const float s_hi = std::bit_cast<float>(static_cast<uint32_t>(hi + 127) << 23);
+  const float s_lo = std::bit_cast<float>(static_cast<uint32_t>(mi - hi + 127) << 23);
+  return (p * s_hi) * s_lo;
+}
+
+// The sum MLAS's softmax divides by: `lanes` running sums (16 with AVX-512, 8
+// with AVX2), element i going to lane i % lanes, then folded pairwise.
+SW_INLINE float ort_lane_sum(const float* y, int64_t n, int lanes) {
+  float acc[16] = {};
+  int64_t i = 0;
+  if (lanes == 16) {
+    for (; i + 16 <= n; i += 16)
+      for (int j = 0; j < 16; ++j) acc[j] += y[i + j];
+    for (int j = 0; i + j < n; ++j) acc[j] += y[i + j];
+    for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < 8; ++j) acc[j] += y[i + j];
+    for (int j = 0; i + j < n; ++j) acc[j] += y[i + j];
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+int ort_softmax_lanes() { return cpu().avx512 ? 16 : 8; }
 
 template <class T>
 constexpr T neg_inf() {
@@ -562,6 +626,14 @@ SW_INLINE Acc row_sum(const T* x, int64_t n) {
 // which a float sum rounds away.
 template <SM K, class T, class P>
 SW_INLINE void softmax_row(const T* x, T* y, int64_t n) {
+  if constexpr (K == SM::Softmax && std::is_same_v<T, float>) {
+    // MLAS: exp(x + -max) into y, their lane sum, then y * (1 / sum).
+    const float neg = -row_max<P>(x, n);
+    for (int64_t i = 0; i < n; ++i) y[i] = ort_exp<P>(x[i] + neg);
+    const float inv = 1.0f / ort_lane_sum(y, n, ort_softmax_lanes());
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+    return;
+  }
   T m;
   if constexpr (std::is_same_v<T, float>) m = row_max<P>(x, n);
   else m = row_max(x, n);
@@ -578,9 +650,44 @@ SW_INLINE void softmax_row(const T* x, T* y, int64_t n) {
 // Softmax along the middle axis of [n, inner] for columns [c0, c1), at most
 // kTile at a time so the running max/sum live on the stack.
 constexpr int64_t kTile = 16;
-template <SM K, class T>
+template <SM K, class T, class P>
 SW_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t c0, int64_t c1) {
   using Acc = std::conditional_t<K == SM::Softmax, T, double>;
+  if constexpr (K == SM::Softmax && std::is_same_v<T, float>) {
+    // ORT moves the axis last and runs its row softmax (softmax_row above) on
+    // each column: the same lane sums, here kept per column.
+    const int lanes = ort_softmax_lanes();
+    for (int64_t c = c0; c < c1; c += kTile) {
+      const int64_t w = std::min(kTile, c1 - c);
+      float neg[kTile], acc[kTile][16] = {}, f[kTile];
+      for (int64_t j = 0; j < w; ++j) neg[j] = neg_inf<float>();
+      for (int64_t i = 0; i < n; ++i) {
+        const float* xr = x + i * inner + c;
+        for (int64_t j = 0; j < w; ++j) neg[j] = xr[j] > neg[j] ? xr[j] : neg[j];
+      }
+      for (int64_t j = 0; j < w; ++j) neg[j] = -neg[j];
+      for (int64_t i = 0; i < n; ++i) {
+        const float* xr = x + i * inner + c;
+        float* yr = y + i * inner + c;
+        const int64_t l = i % lanes;
+        for (int64_t j = 0; j < w; ++j) {
+          yr[j] = ort_exp<P>(xr[j] + neg[j]);
+          acc[j][l] += yr[j];
+        }
+      }
+      for (int64_t j = 0; j < w; ++j) {
+        float* a = acc[j];
+        if (lanes == 16)
+          for (int l = 0; l < 8; ++l) a[l] += a[l + 8];
+        f[j] = 1.0f / (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])));
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        float* yr = y + i * inner + c;
+        for (int64_t j = 0; j < w; ++j) yr[j] *= f[j];
+      }
+    }
+    return;
+  }
   for (int64_t c = c0; c < c1; c += kTile) {
     const int64_t w = std::min(kTile, c1 - c);
     T m[kTile];
@@ -625,7 +732,7 @@ void softmax_rows_ref(const T* x, T* y, int64_t r0, int64_t r1, int64_t n) {
 }
 template <SM K, class T>
 void softmax_cols_ref(const T* x, T* y, int64_t n, int64_t inner, int64_t c0, int64_t c1) {
-  softmax_cols<K, T>(x, y, n, inner, c0, c1);
+  softmax_cols<K, T, IsaRef>(x, y, n, inner, c0, c1);
 }
 #if SW_HAVE_AVX2_CLONES
 template <SM K>
@@ -634,7 +741,7 @@ SW_AVX2 void softmax_rows_avx2(const float* x, float* y, int64_t r0, int64_t r1,
 }
 template <SM K>
 SW_AVX2 void softmax_cols_avx2(const float* x, float* y, int64_t n, int64_t inner, int64_t c0, int64_t c1) {
-  softmax_cols<K, float>(x, y, n, inner, c0, c1);
+  softmax_cols<K, float, IsaAvx2>(x, y, n, inner, c0, c1);
 }
 #endif
 
@@ -812,16 +919,107 @@ SW_INLINE void layernorm_rows(const T* x, T* y, const T* scale, const T* bias, U
   }
 }
 
+// Float layer norm as ORT computes it. With AVX2/FMA and rows of 8 or more,
+// MLAS's kernel: the mean from a double sum in 4 lanes, the variance from
+// centred squares summed in 8 float lanes, y = (x - mean) * inv_std, then
+// y * scale + bias fused. Otherwise ORT's scalar path: Welford's running mean
+// and M2 in float, y = (x - mean) / std * scale + bias.
+template <class U, class P>
+SW_INLINE void ort_layernorm_row_mlas(const float* x, float* y, const float* scale, const float* bias, U* mean_out,
+                                      U* inv_out, int64_t n, float eps) {
+  double l[4] = {};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; ++j) l[j] += static_cast<double>(x[i + j]);
+  double ds = (l[0] + l[2]) + (l[1] + l[3]);
+  for (; i < n; ++i) ds += static_cast<double>(x[i]);
+  const float mean = static_cast<float>(ds / static_cast<double>(n));
+  float v[8] = {};
+  for (i = 0; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const float d = x[i + j] - mean;
+      v[j] = ort_madd<P>(d, d, v[j]);
+    }
+  float var = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+  for (; i < n; ++i) {
+    const float d = x[i] - mean;
+    var += d * d;
+  }
+  const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
+  if (bias) {
+    for (int64_t j = 0; j < n; ++j) y[j] = ort_madd<P>((x[j] - mean) * inv, scale[j], bias[j]);
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = ((x[j] - mean) * inv) * scale[j];
+  }
+  if (mean_out) *mean_out = static_cast<U>(mean);
+  if (inv_out) *inv_out = static_cast<U>(inv);
+}
+
+// Welford over `rows` rows at once (lane k is row k, rows apart by `stride`):
+// the running mean depends on the one before, so one row alone waits on a
+// division per element.
+constexpr int kWelfordRows = 16;
+SW_INLINE void ort_welford_stats(const float* x, int64_t stride, int rows, int64_t n, float eps, float* mean_out,
+                                 float* sd_out) {
+  float mean[kWelfordRows] = {}, m2[kWelfordRows] = {};
+  for (int64_t k = 0; k < n; ++k) {
+    const float cnt = static_cast<float>(k + 1);
+    for (int r = 0; r < rows; ++r) {
+      const float v = x[r * stride + k];
+      const float d = v - mean[r];
+      mean[r] += d / cnt;
+      m2[r] += d * (v - mean[r]);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    mean_out[r] = mean[r];
+    sd_out[r] = std::sqrt(m2[r] / static_cast<float>(n) + eps);
+  }
+}
+
+SW_INLINE void ort_normalize_row_div(const float* x, float* y, const float* scale, const float* bias, int64_t n,
+                                    float mean, float sd) {
+  if (bias) {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mean) / sd * scale[j] + bias[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - mean) / sd * scale[j];
+  }
+}
+
+template <class U, class P>
+SW_INLINE void ort_layernorm_rows(const float* x, float* y, const float* scale, const float* bias, U* mo, U* io,
+                                  int64_t r0, int64_t r1, int64_t n, float eps) {
+  if (P::kFma && n >= 8) {
+    for (int64_t r = r0; r < r1; ++r)
+      ort_layernorm_row_mlas<U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr, io ? io + r : nullptr,
+                                   n, eps);
+    return;
+  }
+  for (int64_t r = r0; r < r1; r += kWelfordRows) {
+    const int rows = static_cast<int>(std::min<int64_t>(kWelfordRows, r1 - r));
+    float mean[kWelfordRows], sd[kWelfordRows];
+    ort_welford_stats(x + r * n, n, rows, n, eps, mean, sd);
+    for (int k = 0; k < rows; ++k) {
+      ort_normalize_row_div(x + (r + k) * n, y + (r + k) * n, scale, bias, n, mean[k], sd[k]);
+      if (mo) mo[r + k] = static_cast<U>(mean[k]);
+      if (io) io[r + k] = static_cast<U>(1.0f / sd[k]);
+    }
+  }
+}
+
 template <class T, class U>
 void layernorm_ref(const T* x, T* y, const T* scale, const T* bias, U* mo, U* io, int64_t r0, int64_t r1,
                    int64_t n, double eps) {
-  layernorm_rows<T, U, IsaRef>(x, y, scale, bias, mo, io, r0, r1, n, eps);
+  if constexpr (std::is_same_v<T, float>)
+    ort_layernorm_rows<U, IsaRef>(x, y, scale, bias, mo, io, r0, r1, n, static_cast<float>(eps));
+  else
+    layernorm_rows<T, U, IsaRef>(x, y, scale, bias, mo, io, r0, r1, n, eps);
 }
 #if SW_HAVE_AVX2_CLONES
 template <class U>
 SW_AVX2 void layernorm_avx2(const float* x, float* y, const float* scale, const float* bias, U* mo, U* io,
                             int64_t r0, int64_t r1, int64_t n, double eps) {
-  layernorm_rows<float, U, IsaAvx2>(x, y, scale, bias, mo, io, r0, r1, n, eps);
+  ort_layernorm_rows<U, IsaAvx2>(x, y, scale, bias, mo, io, r0, r1, n, static_cast<float>(eps));
 }
 #endif
 
@@ -921,6 +1119,80 @@ std::unique_ptr<Kernel> build_layernorm(BuildContext& ctx) {
     });
   });
   return k;
+}
+
+// saywhen.SkipLayerNorm(a, b, gamma [, beta [, bias]]), attributes epsilon and
+// order: LayerNormalization over the last axis of a + b (+ bias, 1-D). The
+// optimizer makes it from Add [, Add bias] -> LayerNormalization wherever ONNX
+// Runtime's SkipLayerNormFusion would, and it computes what ORT's
+// SkipLayerNormalization kernel does: the sum as (a + b) + bias, Welford
+// statistics in float, (x - mean) / std * gamma + beta. ORT fuses only when a
+// and b are 3-D of one shape; for other shapes the original nodes' arithmetic:
+// the sum in the graph's order (order 1: (a + bias) + b, 2: a + (b + bias)),
+// then the LayerNormalization kernel's.
+std::unique_ptr<Kernel> build_skip_layernorm(BuildContext& ctx) {
+  ctx.expect_inputs(3, 5);
+  for (int i = 0; i < 5; ++i)
+    if (ctx.has_input(i) && ctx.input_dtype(i) != DType::Float32) fail_dtype(ctx, i);
+  const Shape& as = ctx.input_shape(0);
+  const Shape& bs = ctx.input_shape(1);
+  const Shape out = broadcast_shapes(ctx, as, bs);
+  if (out.empty()) ctx.fail("input must have rank >= 1");
+  const int64_t n = out.back();
+  const bool has_beta = ctx.has_input(3), has_bias = ctx.has_input(4);
+  for (int i = 2; i < 5; ++i)
+    if (ctx.has_input(i) && ctx.input_shape(i) != Shape{n})
+      ctx.fail("input " + std::to_string(i) + " must have shape [" + std::to_string(n) + "], got " +
+               shape_str(ctx.input_shape(i)));
+  const float eps = ctx.attr_float("epsilon", 1e-5f);
+  const int64_t order = ctx.attr_int("order", 3);
+  const bool fused = as.size() == 3 && as == bs;
+  auto ia = std::make_shared<const std::vector<int64_t>>(fused ? std::vector<int64_t>{} : broadcast_index(ctx, out, as, "A"));
+  auto ib = std::make_shared<const std::vector<int64_t>>(fused ? std::vector<int64_t>{} : broadcast_index(ctx, out, bs, "B"));
+  ctx.set_output(0, DType::Float32, out);
+  const int64_t rows = shape_numel(out) / std::max<int64_t>(n, 1);
+  return make_kernel([=](const RunContext& rc) {
+    const float* a = rc.in(0).data<float>();
+    const float* b = rc.in(1).data<float>();
+    const float* gamma = rc.in(2).data<float>();
+    const float* beta = has_beta ? rc.in(3).data<float>() : nullptr;
+    const float* bias = has_bias ? rc.in(4).data<float>() : nullptr;
+    float* y = rc.out(0).data<float>();
+    if (n == 0) return;
+    if (fused) {
+      const int64_t blocks = (rows + kWelfordRows - 1) / kWelfordRows;
+      rc.pool->parallel_for(blocks, std::max<int64_t>(1, 8192 / (n * kWelfordRows)), [&](int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t r = blk * kWelfordRows;
+          const int cnt = static_cast<int>(std::min<int64_t>(kWelfordRows, rows - r));
+          float* yr = y + r * n;
+          for (int64_t e = 0; e < cnt * n; ++e) {
+            float v = a[r * n + e] + b[r * n + e];
+            if (bias) v += bias[e % n];
+            yr[e] = v;
+          }
+          float mean[kWelfordRows], sd[kWelfordRows];
+          ort_welford_stats(yr, n, cnt, n, eps, mean, sd);
+          for (int k = 0; k < cnt; ++k) ort_normalize_row_div(yr + k * n, yr + k * n, gamma, beta, n, mean[k], sd[k]);
+        }
+      });
+      return;
+    }
+    const int64_t total = rows * n;
+    for (int64_t e = 0; e < total; ++e) {
+      const float av = a[ia->empty() ? e : (*ia)[static_cast<size_t>(e)]];
+      const float bv = b[ib->empty() ? e : (*ib)[static_cast<size_t>(e)]];
+      if (!bias) y[e] = av + bv;
+      else if (order == 1) y[e] = (av + bias[e % n]) + bv;
+      else y[e] = av + (bv + bias[e % n]);
+    }
+    rc.pool->parallel_for(rows, std::max<int64_t>(1, 8192 / n), [&](int64_t r0, int64_t r1) {
+#if SW_HAVE_AVX2_CLONES
+      if (use_avx2()) return layernorm_avx2<float>(y, y, gamma, beta, nullptr, nullptr, r0, r1, n, eps);
+#endif
+      layernorm_ref<float, float>(y, y, gamma, beta, nullptr, nullptr, r0, r1, n, eps);
+    });
+  });
 }
 
 // y = x * a + b for each contiguous row of n elements.
@@ -1135,6 +1407,7 @@ void register_reduce_ops(OpTable& t) {
   t.add("LogSoftmax", build_softmax<SM::LogSoftmax>);
   t.add("Hardmax", build_hardmax);
   t.add("LayerNormalization", build_layernorm);
+  t.add("SkipLayerNorm", build_skip_layernorm, "saywhen");
   t.add("InstanceNormalization", build_instancenorm);
   t.add("BatchNormalization", build_batchnorm);
   t.add("GroupNormalization", build_groupnorm);
