@@ -141,11 +141,15 @@ class OrtPair:
 
 
 REFERENCE = "all"
-# Tolerance for int8 models. The target is 1e-3 (what ORT_ENABLE_ALL gives);
-# CI sets an interim, looser bound through SAYWHEN_PARITY_INT8_TOL while the
-# int8 kernels do not yet reproduce ORT's fused integer arithmetic bit for bit.
+# Tolerance for int8 models: 1e-3 (the target). Static QDQ models (the real
+# Smart Turn file among them) meet it, bit-identical to ORT_ENABLE_ALL.
+# Dynamically quantised ones (quantize_dynamic: DynamicQuantizeLinear ->
+# MatMulInteger) have their own bound, SAYWHEN_PARITY_DYN_TOL, which CI sets to
+# an interim, looser value while saywhen does not reproduce ORT's fusions of
+# that graph (DynamicQuantizeMatMul, MatMulIntegerToFloat, Gelu) bit for bit.
 # Every run prints the measured difference, so the gap stays visible.
 INT8_TOL = float(os.environ.get("SAYWHEN_PARITY_INT8_TOL", "1e-3"))
+DYN_TOL = float(os.environ.get("SAYWHEN_PARITY_DYN_TOL", "1e-3"))
 
 
 def judge(d_all: float, d_noopt: float, tol: float) -> tuple[bool, float, str]:
@@ -392,7 +396,7 @@ def suite_smartturn_arch(a, rep: Report) -> None:
     for key in ("smartturn_arch_op18", "smartturn_arch_op20", "smartturn_arch_op18_qdq",
                 "smartturn_arch_op18_dyn"):
         model = mdir / man["models"][key]
-        tol = 1e-4 if key in ("smartturn_arch_op18", "smartturn_arch_op20") else INT8_TOL
+        tol = 1e-4 if key in ("smartturn_arch_op18", "smartturn_arch_op20") else DYN_TOL if key.endswith("_dyn") else INT8_TOL
         ort_ = OrtPair(model)
         for name, feats in inputs:
             _case(a, rep, key, name, model, ort_, {"input_features": feats}, tol)
@@ -440,7 +444,7 @@ def suite_bert(a, rep: Report) -> None:
     cases.append(("batch2_seq12_padded", ids(2, 12), m))
     for key in ("bert_tiny_op18", "bert_tiny_op18_dyn"):
         model = mdir / man["models"][key]
-        tol = 1e-4 if key == "bert_tiny_op18" else INT8_TOL
+        tol = 1e-4 if key == "bert_tiny_op18" else DYN_TOL
         ort_ = OrtPair(model)
         for name, x, mask in cases:
             _case(a, rep, key, name, model, ort_, {"input_ids": x, "attention_mask": mask}, tol)
