@@ -20,6 +20,8 @@ void add_eval_text(CLI::App& app);
 void add_mel(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_detect(CLI::App& app);
+void add_eval_turns(CLI::App& app);
+void add_listen(CLI::App& app);
 void add_vad(CLI::App& app);
 
 // --raw ENCODING --rate HZ --channels N: how to read headerless audio.

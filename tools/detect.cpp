@@ -2,10 +2,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "saywhen/text.h"
 #include "saywhen/turn.h"
 
 namespace saywhen::cli {
@@ -27,22 +29,59 @@ nlohmann::json event_json(const turn::Event& e) {
   if (!std::isnan(e.score)) j["score"] = float_value(e.score);
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (e.compute_ms > 0) j["compute_ms"] = std::round(e.compute_ms * 1000) / 1000;
+  if (e.pause_s > 0) j["pause_s"] = std::round(e.pause_s * 1e6) / 1e6;
   return j;
+}
+// Transcript pieces for the stream; errors name the line.
+void load_transcript(const std::string& path, turn::Stream& stream) {
+  std::ifstream f(path);
+  if (!f) throw Error(path + ": cannot open");
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      throw Error(where + ": not JSON (" + e.what() + ")");
+    }
+    if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
+      throw Error(where + ": expected an object with a string \"text\"");
+    const std::string text = j["text"];
+    check_utf8(text, where);
+    if (j.value("role", "user") == "assistant") {
+      stream.add_agent_turn(text);
+      continue;
+    }
+    if (!j.contains("start_s") || !j.contains("end_s") || !j["start_s"].is_number() || !j["end_s"].is_number())
+      throw Error(where + ": a user piece needs numeric \"start_s\" and \"end_s\"");
+    try {
+      stream.add_transcript(text, j["start_s"].get<double>(), j["end_s"].get<double>());
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+  }
 }
 }  // namespace
 
 void add_detect(CLI::App& app) {
   auto* cmd = app.add_subcommand("detect", "Turn events of AUDIO (\"-\" = stdin): one JSON line per event");
   static std::string path, models_dir, vad_model, smart_turn_model;
-  static std::string preset = "pipecat";
+  static std::string preset = "saywhen", transcript;
   static std::vector<std::string> sets;
   static AudioInputOptions input;
   static double tail_silence = 0, chunk_ms = 0;
   static int threads = 1;
   static bool list = false;
   cmd->add_option("AUDIO", path, "Audio file, or - for stdin");
-  cmd->add_option("--preset", preset, "Policy preset: pipecat (Pipecat 1.14 Silero VAD + Smart Turn v3)")
+  cmd->add_option("--preset", preset,
+                  "Policy: saywhen (re-scored Smart Turn + text model) or pipecat (Pipecat 1.14's "
+                  "Silero VAD + Smart Turn v3, reproduced)")
       ->default_val(preset);
+  cmd->add_option("--transcript", transcript,
+                  "JSONL of speech-to-text pieces {\"text\", \"start_s\", \"end_s\"} (user) and "
+                  "{\"role\": \"assistant\", \"text\"} (agent turns, in order); enables the text model");
   cmd->add_option("--set", sets, "KEY=VALUE: override a preset parameter (see --list-settings)");
   cmd->add_flag("--list-settings", list, "Print the preset's parameters and defaults, then exit");
   cmd->add_option("--models", models_dir, "Models folder (else $SAYWHEN_MODELS, then ~/.local/share/saywhen/models)");
@@ -77,8 +116,10 @@ void add_detect(CLI::App& app) {
     eo.vad_model = vad_model;
     eo.smart_turn_model = smart_turn_model;
     eo.threads = threads;
+    eo.load_text_model = !transcript.empty();
     auto engine = turn::Engine::load(eo);
     turn::Stream stream(engine, so);  // validates the preset and settings before reading audio
+    if (!transcript.empty()) load_transcript(transcript, stream);
     const std::vector<float> pcm = load_audio_input(path, input);
     const size_t step = chunk_ms > 0 ? std::max<size_t>(1, static_cast<size_t>(chunk_ms * 16.0)) : pcm.size();
     std::string out;

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   saywhen::cli::add_mel(app);
   saywhen::cli::add_convert(app);
   saywhen::cli::add_detect(app);
+  saywhen::cli::add_eval_turns(app);
+  saywhen::cli::add_listen(app);
   saywhen::cli::add_vad(app);
   try {
     app.parse(argc, argv);

@@ -40,14 +40,17 @@ struct Event {
   float audio_p = std::numeric_limits<float>::quiet_NaN();  // Smart Turn probability, if it ran
   float text_p = std::numeric_limits<float>::quiet_NaN();   // text model probability, if it ran
   float score = std::numeric_limits<float>::quiet_NaN();    // the fused score compared to the threshold
-  std::string reason;     // "model", "text", "timeout", "max_duration" ("" for VAD events)
+  std::string reason;     // "model", "text", "timeout", "max_duration", "vad" ("" for VAD events)
   double compute_ms = 0;  // model time spent on this decision
+  double pause_s = 0;     // silence so far, for events decided in a pause
 };
 
 struct EngineOptions {
   std::string models_dir;        // searched first (see models.h); "" = the default search path
   std::string vad_model;         // explicit file; "" = silero-vad/silero_vad.onnx in the models path
   std::string smart_turn_model;  // explicit file; "" = smart-turn/smart-turn-v3.2-cpu.onnx
+  bool load_text_model = false;  // the text model, for transcripts (preset "saywhen")
+  std::string text_model;        // its folder; "" = the shipped models/text-turn
   int threads = 1;               // intra-op threads per model run
 };
 
@@ -64,9 +67,11 @@ class Engine {
 };
 
 struct StreamOptions {
+  // "saywhen": Silero VAD, Smart Turn re-scored as the pause grows, fused with the
+  //   text model when a transcript is given, capped by a silence timeout.
   // "pipecat": Pipecat 1.14's SileroVADAnalyzer + LocalSmartTurnAnalyzerV3 decisions,
-  // reproduced exactly (see docs/architecture.md).
-  std::string preset = "pipecat";
+  //   reproduced exactly (see docs/architecture.md).
+  std::string preset = "saywhen";
   // Overrides of the preset's parameters by name (see parameter_names()).
   std::map<std::string, double> settings;
   int sample_rate = audio::kModelSampleRate;  // of the audio given to push()
@@ -86,6 +91,14 @@ class Stream {
   // End of stream: a last partial chunk is completed with zeros, then
   // `tail_silence_s` seconds of silence are processed (so that timeouts can fire).
   void finish(double tail_silence_s = 0);
+  // The user's words from speech-to-text: `text` spoken between start_s and end_s
+  // (stream time, seconds). Pieces of one turn are joined in order.
+  void add_transcript(const std::string& text, double start_s, double end_s);
+  // What the agent said (context for the text model).
+  void add_agent_turn(const std::string& text);
+  // While the agent speaks, user speech is a barge_in or a backchannel.
+  void set_agent_speaking(bool speaking);
+
   // Events decided since the last call, oldest first.
   std::vector<Event> take_events();
   double seconds() const;  // audio consumed so far, at 16 kHz

@@ -1,0 +1,358 @@
+// saywhen eval-turns --set DIR: false cut-offs against latency for turn policies on
+// a labelled set (eval/make_eval.py writes DIR/manifest.jsonl and the audio).
+//
+// Each policy runs once per example in observe mode (it never ends the turn on a
+// score, only on its own timeout) and reports every score it computed. A decision
+// rule with a knob — a score threshold, or a silence length for the VAD-only
+// baseline — then gives, for any knob value, the time the turn would have ended:
+// the first score at or over the threshold, else the timeout. A decision before the
+// true end of the turn is a false cut-off; otherwise its latency is the time after
+// the true end. Sweeping the knob traces the trade-off curve; the metrics read it:
+//   FC@300, FC@600: the false cut-off rate where the mean latency is 300 / 600 ms;
+//   Lat@5%, Lat@10%: the mean latency where the false cut-off rate is 5 % / 10 %.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli.h"
+#include "plot.h"
+#include "saywhen/audio.h"
+#include "saywhen/text.h"
+#include "saywhen/turn.h"
+
+namespace saywhen::cli {
+namespace {
+
+struct Example {
+  std::string id, lang, condition, audio;
+  double turn_end = 0;
+  std::vector<std::pair<double, std::string>> transcript_end_text;  // (end_s, text)
+  std::vector<std::tuple<std::string, double, double>> pieces;      // text, start, end
+  std::vector<std::string> agent_turns;
+};
+
+// One policy's observed scores for one example.
+struct Trace {
+  std::vector<std::pair<double, float>> scores;  // (t, score) in time order
+  double timeout = INFINITY;                    // the policy's own timeout decision
+};
+
+struct PolicySpec {
+  std::string name;       // vad, pipecat, saywhen, saywhen+text
+  std::string preset;
+  std::map<std::string, double> settings;
+  bool text = false;
+  bool knob_is_silence = false;   // vad: the knob is the pause length
+  std::vector<double> grid;       // knob values, in the order latency grows
+  double default_knob = 0.5;      // the policy's documented operating point
+};
+
+std::vector<double> range(double lo, double hi, double step) {
+  std::vector<double> v;
+  for (double x = lo; x <= hi + 1e-9; x += step) v.push_back(x);
+  return v;
+}
+
+std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhen_defaults) {
+  std::vector<PolicySpec> out;
+  // Thresholds: a higher threshold waits longer, so the grid runs low to high.
+  // VAD silence only: every window of a pause is a candidate decision point.
+  out.push_back({"vad", "saywhen",
+                 {{"audio_model", 0}, {"trace", 1}, {"rescore_ms", 32}, {"threshold", 2}, {"eager_threshold", 0},
+                  {"max_silence_s", 30}},
+                 false, true, range(0.16, 3.0, 0.032), 0.8});
+  out.push_back({"pipecat", "pipecat", {{"threshold", 2}}, false, false, range(0.0, 1.0, 0.01), 0.5});
+  std::map<std::string, double> observe{{"trace", 1}, {"threshold", 2}, {"eager_threshold", 0}};
+  const double th = saywhen_defaults.count("threshold") ? saywhen_defaults.at("threshold") : 0.5;
+  out.push_back({"saywhen", "saywhen", observe, false, false, range(0.0, 1.0, 0.01), th});
+  out.push_back({"saywhen+text", "saywhen", observe, true, false, range(0.0, 1.0, 0.01), th});
+  return out;
+}
+
+// The time the turn ends for knob value `k`.
+double decision(const PolicySpec& p, const Trace& tr, double k) {
+  for (const auto& [t, s] : tr.scores) {
+    // The VAD baseline's "score" is the pause length so far.
+    if (p.knob_is_silence ? s >= k - 1e-6 : (!std::isnan(s) && s >= k)) return t;
+  }
+  return tr.timeout;
+}
+
+struct Point {
+  double knob, fc, latency;  // false cut-off rate, mean latency (s) of the others
+};
+
+std::vector<Point> curve(const PolicySpec& p, const std::vector<const Example*>& ex,
+                         const std::vector<const Trace*>& tr) {
+  std::vector<Point> pts;
+  for (double k : p.grid) {
+    int fc = 0, n = 0;
+    double lat = 0;
+    for (size_t i = 0; i < ex.size(); ++i) {
+      const double d = decision(p, *tr[i], k);
+      if (d < ex[i]->turn_end - 1e-9) ++fc;
+      else if (std::isfinite(d)) lat += d - ex[i]->turn_end, ++n;
+    }
+    pts.push_back({k, ex.empty() ? 0.0 : static_cast<double>(fc) / static_cast<double>(ex.size()),
+                   n ? lat / n : NAN});
+  }
+  return pts;
+}
+
+// Linear interpolation of `want` on the curve: y at the point where x crosses `at`.
+// x is latency for FC@, false cut-off rate for Lat@. Returns NaN when the curve never
+// reaches it.
+double read_curve(const std::vector<Point>& pts, bool x_is_latency, double at) {
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    const Point& a = pts[i];
+    const Point& b = pts[i + 1];
+    const double xa = x_is_latency ? a.latency : a.fc, xb = x_is_latency ? b.latency : b.fc;
+    const double ya = x_is_latency ? a.fc : a.latency, yb = x_is_latency ? b.fc : b.latency;
+    if (std::isnan(xa) || std::isnan(xb) || std::isnan(ya) || std::isnan(yb)) continue;
+    if ((xa - at) * (xb - at) <= 0 && xa != xb) return ya + (yb - ya) * (at - xa) / (xb - xa);
+    if (xa == at) return ya;
+  }
+  return NAN;
+}
+
+struct Metrics {
+  double fc300, fc600, lat5, lat10, fc_default, lat_default;
+  size_t n;
+};
+
+Metrics metrics(const PolicySpec& p, const std::vector<const Example*>& ex, const std::vector<const Trace*>& tr) {
+  const auto pts = curve(p, ex, tr);
+  Metrics m{};
+  m.n = ex.size();
+  m.fc300 = read_curve(pts, true, 0.3);
+  m.fc600 = read_curve(pts, true, 0.6);
+  // FC falls as the knob grows; read Lat@ on the falling part.
+  m.lat5 = read_curve(pts, false, 0.05);
+  m.lat10 = read_curve(pts, false, 0.10);
+  const auto def = curve(PolicySpec{p.name, p.preset, p.settings, p.text, p.knob_is_silence, {p.default_knob}, 0},
+                         ex, tr);
+  m.fc_default = def[0].fc;
+  m.lat_default = def[0].latency;
+  return m;
+}
+
+std::vector<Example> read_manifest(const std::string& dir, const std::vector<std::string>& only_conditions,
+                                   size_t limit) {
+  const std::string path = dir + "/manifest.jsonl";
+  std::ifstream f(path);
+  if (!f) throw Error(path + ": cannot open (build the set with eval/make_eval.py --out " + dir + ")");
+  std::vector<Example> out;
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+      Example e;
+      e.id = j.at("id").get<std::string>();
+      e.lang = j.value("lang", "?");
+      e.condition = j.value("condition", "clean");
+      e.audio = dir + "/" + j.at("audio").get<std::string>();
+      e.turn_end = j.at("turn_end_s").get<double>();
+      if (j.contains("transcript"))
+        for (const auto& piece : j["transcript"])
+          e.pieces.emplace_back(piece.at("text").get<std::string>(), piece.at("start_s").get<double>(),
+                                piece.at("end_s").get<double>());
+      if (j.contains("context"))
+        for (const auto& m : j["context"])
+          if (m.value("role", "") == "assistant") e.agent_turns.push_back(m.value("content", ""));
+      if (!only_conditions.empty() &&
+          std::find(only_conditions.begin(), only_conditions.end(), e.condition) == only_conditions.end())
+        continue;
+      out.push_back(std::move(e));
+    } catch (const std::exception& ex) {
+      throw Error(where + ": " + ex.what());
+    }
+    if (limit && out.size() >= limit) break;
+  }
+  if (out.empty()) throw Error(path + ": no examples");
+  return out;
+}
+
+Trace run_policy(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex,
+                 const std::vector<float>& pcm) {
+  turn::StreamOptions so;
+  so.preset = p.preset;
+  so.settings = p.settings;
+  turn::Stream stream(engine, so);
+  if (p.text) {
+    for (const auto& a : ex.agent_turns) stream.add_agent_turn(a);
+    for (const auto& [text, start, end] : ex.pieces) stream.add_transcript(text, start, end);
+  }
+  stream.push(pcm);
+  stream.finish(1.0);
+  Trace tr;
+  for (const auto& e : stream.take_events()) {
+    if (e.type == turn::EventType::pause)
+      tr.scores.emplace_back(e.t, p.knob_is_silence ? static_cast<float>(e.pause_s) : e.score);
+    else if (e.type == turn::EventType::end_of_turn && e.reason == "timeout" && !std::isfinite(tr.timeout))
+      tr.timeout = e.t;
+  }
+  return tr;
+}
+
+std::string fmt(double v, bool pct) {
+  if (std::isnan(v)) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, pct ? "%.1f%%" : "%.0f ms", pct ? v * 100 : v * 1000);
+  return b;
+}
+
+void draw_plot(const std::string& path, const std::vector<PolicySpec>& specs,
+               const std::vector<std::vector<Point>>& curves) {
+  const int W = 900, H = 620, L = 90, R = 200, T = 40, B = 70;
+  plot::Canvas c(W, H);
+  const double xmax = 2.0, ymax = 0.6;  // latency s, false cut-off rate
+  auto X = [&](double lat) { return L + static_cast<int>((W - L - R) * std::min(lat, xmax) / xmax); };
+  auto Y = [&](double fc) { return H - B - static_cast<int>((H - T - B) * std::min(fc, ymax) / ymax); };
+  for (int i = 0; i <= 10; ++i) {
+    const double lat = xmax * i / 10;
+    c.line(X(lat), T, X(lat), H - B, {230, 230, 230});
+    char b[16];
+    std::snprintf(b, sizeof b, "%.1f", lat);
+    c.text_centered(X(lat), H - B + 14, b, plot::kBlack);
+  }
+  for (int i = 0; i <= 6; ++i) {
+    const double fc = ymax * i / 6;
+    c.line(L, Y(fc), W - R, Y(fc), {230, 230, 230});
+    char b[16];
+    std::snprintf(b, sizeof b, "%.0f%%", fc * 100);
+    c.text(L - 40, Y(fc) - 4, b, plot::kBlack);
+  }
+  c.rect(L, T, W - L - R, H - T - B, plot::kBlack);
+  c.text_centered((L + W - R) / 2, H - 25, "mean latency after the true end of turn (s)", plot::kBlack, 1);
+  c.text_vertical(25, (T + H - B) / 2, "false cut-offs", plot::kBlack, 1);
+  c.text_centered(W / 2, 15, "saywhen eval-turns: false cut-offs vs latency", plot::kBlack, 2);
+  const plot::Color colors[] = {{120, 120, 120}, {220, 120, 30}, {40, 100, 200}, {30, 160, 60}};
+  for (size_t s = 0; s < specs.size(); ++s) {
+    const plot::Color col = colors[s % 4];
+    int px = -1, py = -1;
+    for (const Point& pt : curves[s]) {
+      if (std::isnan(pt.latency)) continue;
+      const int x = X(pt.latency), y = Y(pt.fc);
+      if (px >= 0) c.line(px, py, x, y, col, 2);
+      px = x, py = y;
+    }
+    c.fill_rect(W - R + 15, T + 20 + static_cast<int>(s) * 22, 14, 10, col);
+    c.text(W - R + 35, T + 21 + static_cast<int>(s) * 22, specs[s].name, plot::kBlack);
+  }
+  c.save_png(path);
+}
+
+}  // namespace
+
+void add_eval_turns(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval-turns", "False cut-offs vs latency of turn policies on a labelled set");
+  static std::string dir, plot_path, models_dir, text_model;
+  static std::vector<std::string> policies, conditions;
+  static bool json = false;
+  static int threads = 2;
+  static size_t limit = 0;
+  cmd->add_option("--set", dir, "Folder with manifest.jsonl (eval/make_eval.py --out DIR)")->required();
+  cmd->add_option("--policy", policies, "Policies to score: vad, pipecat, saywhen, saywhen+text (default: all)");
+  cmd->add_option("--condition", conditions, "Only these conditions (clean, noisy, ulaw8k)");
+  cmd->add_option("--limit", limit, "At most this many examples");
+  cmd->add_flag("--json", json, "Print one JSON object instead of tables");
+  cmd->add_option("--plot", plot_path, "Draw the trade-off curves to this PNG");
+  cmd->add_option("--models", models_dir, "Models folder");
+  cmd->add_option("--text-model", text_model, "Text model folder (default: the shipped one)");
+  cmd->add_option("--threads", threads, "Examples evaluated in parallel")->check(CLI::Range(1, 64));
+  cmd->callback([] {
+    auto specs = policy_specs(turn::Stream::parameter_names("saywhen"));
+    if (!policies.empty()) {
+      std::vector<PolicySpec> keep;
+      for (const auto& name : policies) {
+        auto it = std::find_if(specs.begin(), specs.end(), [&](const PolicySpec& p) { return p.name == name; });
+        if (it == specs.end()) throw Error("--policy " + name + ": unknown (vad, pipecat, saywhen, saywhen+text)");
+        keep.push_back(*it);
+      }
+      specs = keep;
+    }
+    const bool need_text = std::any_of(specs.begin(), specs.end(), [](const PolicySpec& p) { return p.text; });
+    const auto examples = read_manifest(dir, conditions, limit);
+    turn::EngineOptions eo;
+    eo.models_dir = models_dir;
+    eo.load_text_model = need_text;
+    eo.text_model = text_model;
+    auto engine = turn::Engine::load(eo);
+
+    std::vector<std::vector<Trace>> traces(specs.size(), std::vector<Trace>(examples.size()));
+    std::atomic<size_t> next{0}, done{0};
+    std::mutex err_mu;
+    std::string first_error;
+    auto worker = [&] {
+      for (size_t i; (i = next++) < examples.size();) {
+        try {
+          const std::vector<float> pcm = audio::read_audio(examples[i].audio);
+          for (size_t s = 0; s < specs.size(); ++s) traces[s][i] = run_policy(engine, specs[s], examples[i], pcm);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(err_mu);
+          if (first_error.empty()) first_error = examples[i].id + ": " + e.what();
+        }
+        const size_t d = ++done;
+        if (d % 20 == 0 || d == examples.size()) std::cerr << "\r" << d << "/" << examples.size() << " examples" << std::flush;
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    std::cerr << "\n";
+    if (!first_error.empty()) throw Error(first_error);
+
+    // Groups: all, per language, per condition.
+    std::map<std::string, std::vector<size_t>> groups;
+    for (size_t i = 0; i < examples.size(); ++i) {
+      groups["all"].push_back(i);
+      groups["lang=" + examples[i].lang].push_back(i);
+      groups["condition=" + examples[i].condition].push_back(i);
+    }
+    nlohmann::json out;
+    std::vector<std::vector<Point>> all_curves;
+    for (size_t s = 0; s < specs.size(); ++s) {
+      for (const auto& [g, idx] : groups) {
+        std::vector<const Example*> ex;
+        std::vector<const Trace*> tr;
+        for (size_t i : idx) ex.push_back(&examples[i]), tr.push_back(&traces[s][i]);
+        const Metrics m = metrics(specs[s], ex, tr);
+        out[g][specs[s].name] = {{"n", m.n},           {"fc300", m.fc300},         {"fc600", m.fc600},
+                                 {"lat5_s", m.lat5},   {"lat10_s", m.lat10},       {"default_knob", specs[s].default_knob},
+                                 {"default_fc", m.fc_default}, {"default_latency_s", m.lat_default}};
+        if (g == "all") all_curves.push_back(curve(specs[s], ex, tr));
+      }
+    }
+    if (!plot_path.empty()) draw_plot(plot_path, specs, all_curves);
+    if (json) {
+      std::cout << out.dump() << "\n";
+      return;
+    }
+    for (const auto& [g, per_policy] : out.items()) {
+      std::printf("%s (%zu turns)\n", g.c_str(), groups[g].size());
+      std::printf("  %-14s %8s %8s %9s %9s   %s\n", "policy", "FC@300", "FC@600", "Lat@5%", "Lat@10%",
+                  "at its default: FC, latency");
+      for (const auto& spec : specs) {
+        const auto& m = per_policy[spec.name];
+        auto num = [&](const char* k) { return m[k].is_number() ? m[k].get<double>() : NAN; };
+        std::printf("  %-14s %8s %8s %9s %9s   %s, %s\n", spec.name.c_str(), fmt(num("fc300"), true).c_str(),
+                    fmt(num("fc600"), true).c_str(), fmt(num("lat5_s"), false).c_str(),
+                    fmt(num("lat10_s"), false).c_str(), fmt(num("default_fc"), true).c_str(),
+                    fmt(num("default_latency_s"), false).c_str());
+      }
+    }
+  });
+}
+
+}  // namespace saywhen::cli
