@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <new>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -599,6 +600,74 @@ TEST(ElementwiseKernels, ThreadedUnaryMatchesSingleThread) {
     s1.run();
     s4.run();
     ASSERT_EQ(0, std::memcmp(s1.output(0).raw(), s4.output(0).raw(), s1.output(0).nbytes())) << op;
+  }
+}
+
+// LayerNormalization (a row of 16: MLAS's kernel; of 5: ORT's scalar Welford
+// path), Softmax along the last and a middle axis, and Add(s1, Add(s2, C)) ->
+// LayerNormalization, which ONNX Runtime fuses into SkipLayerNormalization
+// (and so must saywhen: the unfused graph differs from it in 96 of the 128
+// values): output bits hashed (FNV-1a) and compared with ORT 1.32's
+// (ORT_ENABLE_ALL, 1 thread, x86-64 with AVX-512). Inputs from a formula the
+// recording script shares.
+TEST(OrtParity, NormalisationsAndSoftmaxBitForBit) {
+  if (!saywhen::rt::cpu().avx512) GTEST_SKIP() << "recorded on an AVX-512 CPU (its softmax sums 16 lanes)";
+  auto vals = [](int64_t n, uint64_t seed, float scale) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t h = ((static_cast<uint64_t>(i) + seed) * 2654435761ull) % (uint64_t{1} << 32) % 20001;
+      v[static_cast<size_t>(i)] = static_cast<float>(static_cast<int64_t>(h) - 10000) / 10000.0f * scale;
+    }
+    return v;
+  };
+  ModelBuilder b;
+  auto constant = [&](const std::string& name, const std::vector<float>& v) {
+    auto* a = b.node("Constant", {}, {name})->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+    a->mutable_t()->add_dims(static_cast<int64_t>(v.size()));
+    for (float x : v) a->mutable_t()->add_float_data(x);
+  };
+  constant("C", vals(32, 7, 0.5f));
+  constant("G", vals(32, 11, 1.5f));
+  constant("B", vals(32, 13, 0.3f));
+  constant("G16", vals(16, 17, 1.2f));
+  constant("B16", vals(16, 19, 0.2f));
+  constant("G5", vals(5, 23, 1.1f));
+  constant("B5", vals(5, 29, 0.4f));
+  struct In { const char* name; std::vector<int64_t> shape; uint64_t seed; float scale; };
+  const std::vector<In> ins = {{"s1", {1, 4, 32}, 1, 4.0f}, {"s2", {1, 4, 32}, 2, 3.0f}, {"x16", {2, 5, 16}, 3, 6.0f},
+                               {"x5", {3, 5}, 4, 2.0f},      {"x40", {3, 40}, 5, 8.0f},    {"x20", {1, 20, 3}, 6, 5.0f}};
+  for (const In& in : ins) b.input(in.name, onnx::TensorProto::FLOAT, in.shape);
+  b.node("Add", {"s2", "C"}, {"t"});
+  b.node("Add", {"s1", "t"}, {"u"});
+  set_attr(b.node("LayerNormalization", {"u", "G", "B"}, {"y_skip"}), "axis", int64_t{-1});
+  b.node("LayerNormalization", {"x16", "G16", "B16"}, {"y_ln16"});
+  b.node("LayerNormalization", {"x5", "G5", "B5"}, {"y_ln5"});
+  set_attr(b.node("Softmax", {"x40"}, {"y_sm"}), "axis", int64_t{-1});
+  set_attr(b.node("Softmax", {"x20"}, {"y_smc"}), "axis", int64_t{1});
+  const std::vector<std::pair<const char*, uint64_t>> want = {{"y_skip", 0x72de4782f63eb397ull},
+                                                              {"y_ln16", 0x1fc12e294269f165ull},
+                                                              {"y_ln5", 0xf70d648724a02a90ull},
+                                                              {"y_sm", 0xaf7a59389e3374f3ull},
+                                                              {"y_smc", 0x5901a5d0de8e6b61ull}};
+  for (const auto& w : want) b.output(w.first);
+  saywhen::Session s(b.load());
+  for (const In& in : ins) {
+    const auto v = vals(std::accumulate(in.shape.begin(), in.shape.end(), int64_t{1}, std::multiplies<>()), in.seed,
+                        in.scale);
+    s.set_input(in.name, make<float>(DType::Float32, in.shape, v));
+  }
+  s.run();
+  for (size_t o = 0; o < want.size(); ++o) {
+    const Tensor& y = s.output(std::string(want[o].first));
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const uint32_t w = std::bit_cast<uint32_t>(y.data<float>()[i]);
+      for (int k = 0; k < 4; ++k) h = (h ^ ((w >> (8 * k)) & 255u)) * 0x100000001b3ull;
+    }
+    EXPECT_EQ(h, want[o].second) << want[o].first;
   }
 }
 
