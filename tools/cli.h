@@ -22,6 +22,7 @@ void add_convert(CLI::App& app);
 void add_detect(CLI::App& app);
 void add_eval_turns(CLI::App& app);
 void add_listen(CLI::App& app);
+void add_bench_streams(CLI::App& app);
 void add_vad(CLI::App& app);
 
 // --raw ENCODING --rate HZ --channels N: how to read headerless audio.

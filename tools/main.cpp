@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   saywhen::cli::add_detect(app);
   saywhen::cli::add_eval_turns(app);
   saywhen::cli::add_listen(app);
+  saywhen::cli::add_bench_streams(app);
   saywhen::cli::add_vad(app);
   try {
     app.parse(argc, argv);
