@@ -45,6 +45,13 @@ struct Trace {
   double timeout = INFINITY;                    // the policy's own timeout decision
 };
 
+// The saywhen policy's two variants see the same audio scores: one run with the
+// transcript gives both (audio only: the Smart Turn probability; with text: the
+// fused score), halving the cost of the evaluation.
+struct SaywhenTraces {
+  Trace audio, fused;
+};
+
 struct PolicySpec {
   std::string name;       // vad, pipecat, saywhen, saywhen+text
   std::string preset;
@@ -183,8 +190,7 @@ std::vector<Example> read_manifest(const std::string& dir, const std::vector<std
   return out;
 }
 
-Trace run_policy(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex,
-                 const std::vector<float>& pcm) {
+turn::Stream make_stream(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex) {
   turn::StreamOptions so;
   so.preset = p.preset;
   so.settings = p.settings;
@@ -193,16 +199,25 @@ Trace run_policy(const std::shared_ptr<const turn::Engine>& engine, const Policy
     for (const auto& a : ex.agent_turns) stream.add_agent_turn(a);
     for (const auto& [text, start, end] : ex.pieces) stream.add_transcript(text, start, end);
   }
+  return stream;
+}
+
+// Runs policy `p` over the example; fills `tr` (and `audio_only`, for the saywhen
+// preset, with the Smart Turn probabilities of the same run).
+void run_policy(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex,
+                const std::vector<float>& pcm, Trace& tr, Trace* audio_only) {
+  turn::Stream stream = make_stream(engine, p, ex);
   stream.push(pcm);
   stream.finish(1.0);
-  Trace tr;
   for (const auto& e : stream.take_events()) {
-    if (e.type == turn::EventType::pause)
+    if (e.type == turn::EventType::pause) {
       tr.scores.emplace_back(e.t, p.knob_is_silence ? static_cast<float>(e.pause_s) : e.score);
-    else if (e.type == turn::EventType::end_of_turn && e.reason == "timeout" && !std::isfinite(tr.timeout))
+      if (audio_only) audio_only->scores.emplace_back(e.t, e.audio_p);
+    } else if (e.type == turn::EventType::end_of_turn && e.reason == "timeout" && !std::isfinite(tr.timeout)) {
       tr.timeout = e.t;
+      if (audio_only) audio_only->timeout = e.t;
+    }
   }
-  return tr;
 }
 
 std::string fmt(double v, bool pct) {
@@ -298,7 +313,16 @@ void add_eval_turns(CLI::App& app) {
       for (size_t i; (i = next++) < examples.size();) {
         try {
           const std::vector<float> pcm = audio::read_audio(examples[i].audio);
-          for (size_t s = 0; s < specs.size(); ++s) traces[s][i] = run_policy(engine, specs[s], examples[i], pcm);
+          // saywhen (audio only) comes from the saywhen+text run when both are asked for.
+          const auto with_text = std::find_if(specs.begin(), specs.end(), [](const PolicySpec& p) { return p.text; });
+          for (size_t s = 0; s < specs.size(); ++s) {
+            if (specs[s].name == "saywhen" && with_text != specs.end()) continue;
+            Trace* audio_only = nullptr;
+            if (specs[s].text)
+              for (size_t k = 0; k < specs.size(); ++k)
+                if (specs[k].name == "saywhen") audio_only = &traces[k][i];
+            run_policy(engine, specs[s], examples[i], pcm, traces[s][i], audio_only);
+          }
         } catch (const std::exception& e) {
           std::lock_guard<std::mutex> lock(err_mu);
           if (first_error.empty()) first_error = examples[i].id + ": " + e.what();
