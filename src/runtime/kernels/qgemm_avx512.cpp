@@ -218,27 +218,30 @@ void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, in
 }
 
 // QLinearSoftmax's quotient as ONNX Runtime forms it: in double,
-// nearbyint(double(t) * y_scale / double(sum)), for 8 table values t. A
-// multiply by the row's reciprocal is within a few double ulps of that
-// quotient, so it rounds to the same integer unless it lies next to a
-// half-integer; those (rare) lanes take the division.
-inline __m256i qsoftmax_quotients(__m256 t, __m512d ys, __m512d sum, __m512d inv) {
-  const __m512d a = _mm512_mul_pd(_mm512_cvtps_pd(t), ys);
-  __m512d q = _mm512_mul_pd(a, inv);
-  const __m512d r = _mm512_roundscale_pd(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
-  const __m512d dist = _mm512_abs_pd(_mm512_sub_pd(_mm512_abs_pd(_mm512_sub_pd(q, r)), half));
-  const __m512d margin = _mm512_mul_pd(_mm512_set1_pd(1e-9), _mm512_max_pd(_mm512_abs_pd(q), one));
-  const __mmask8 near = _mm512_cmp_pd_mask(dist, margin, _CMP_LT_OQ);
-  if (near) q = _mm512_mask_div_pd(q, near, a, sum);
-  return _mm512_cvtpd_epi32(q);
+// nearbyint(double(t) * y_scale / double(sum)), for 16 table values t. The
+// float quotient fl(fl(t * y_scale) / sum) is within 2.5e-7 relative of it, so
+// it rounds to the same integer unless it lies next to a half-integer; only
+// vectors with such a lane (rare) take the double division.
+inline __m256i qsoftmax_quotients_pd(__m256 t, __m512d ys, __m512d sum) {
+  return _mm512_cvtpd_epi32(_mm512_div_pd(_mm512_mul_pd(_mm512_cvtps_pd(t), ys), sum));
 }
 
-inline __m512i qsoftmax_bytes16(__m512 t, __m512d ys, __m512d sum, __m512d inv, __m512i zp, __m512i top) {
-  const __m256i lo = qsoftmax_quotients(_mm512_castps512_ps256(t), ys, sum, inv);
-  const __m256i hi = qsoftmax_quotients(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)), ys, sum, inv);
-  const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, zp), _mm512_setzero_si512()), top);
+inline __m512i qsoftmax_bytes16(__m512 t, __m512 ys, __m512 vs, __m512i zp, __m512i top, float y_scale, float sum) {
+  const __m512 q = _mm512_div_ps(_mm512_mul_ps(t, ys), vs);
+  const __m512 r = _mm512_roundscale_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 dist = _mm512_abs_ps(_mm512_sub_ps(_mm512_abs_ps(_mm512_sub_ps(q, r)), _mm512_set1_ps(0.5f)));
+  const __m512 margin = _mm512_mul_ps(_mm512_set1_ps(1e-6f), _mm512_max_ps(_mm512_abs_ps(q), _mm512_set1_ps(1.0f)));
+  __m512i qi;
+  if (_mm512_cmp_ps_mask(dist, margin, _CMP_LT_OQ)) {
+    const __m512d ysd = _mm512_set1_pd(y_scale), sd = _mm512_set1_pd(sum);
+    const __m256i lo = qsoftmax_quotients_pd(_mm512_castps512_ps256(t), ysd, sd);
+    const __m256i hi =
+        qsoftmax_quotients_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)), ysd, sd);
+    qi = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  } else {
+    qi = _mm512_cvtps_epi32(r);
+  }
+  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(qi, zp), _mm512_setzero_si512()), top);
 }
 
 // A row's output is a function of the byte value alone, so it is computed for
@@ -247,12 +250,12 @@ inline __m512i qsoftmax_bytes16(__m512 t, __m512d ys, __m512d sum, __m512d inv, 
 __attribute__((target("avx512vbmi"))) void qsoftmax_output_u8_vbmi(const uint8_t* x, int64_t n, const float* table,
                                                                    float y_scale, float sum, int32_t y_zp,
                                                                    uint8_t* y) {
-  const __m512d ys = _mm512_set1_pd(y_scale), vs = _mm512_set1_pd(sum), inv = _mm512_set1_pd(1.0 / sum);
+  const __m512 ys = _mm512_set1_ps(y_scale), vs = _mm512_set1_ps(sum);
   const __m512i zp = _mm512_set1_epi32(y_zp), top = _mm512_set1_epi32(255);
   alignas(64) uint8_t lut[256];
   for (int v = 0; v < 256; v += 16)
     _mm_store_si128(reinterpret_cast<__m128i*>(lut + v),
-                    _mm512_cvtepi32_epi8(qsoftmax_bytes16(_mm512_loadu_ps(table + v), ys, vs, inv, zp, top)));
+                    _mm512_cvtepi32_epi8(qsoftmax_bytes16(_mm512_loadu_ps(table + v), ys, vs, zp, top, y_scale, sum)));
   const __m512i l0 = _mm512_load_si512(lut), l1 = _mm512_load_si512(lut + 64);
   const __m512i l2 = _mm512_load_si512(lut + 128), l3 = _mm512_load_si512(lut + 192);
   for (int64_t i = 0; i < n; i += 64) {
@@ -279,13 +282,13 @@ __attribute__((target("avx512vbmi"))) void lut_apply_u8_vbmi(const uint8_t* x, i
 
 void qsoftmax_output_u8_avx512(const uint8_t* x, int64_t n, const float* table, float y_scale, float sum,
                                int32_t y_zp, uint8_t* y) {
-  const __m512d ys = _mm512_set1_pd(y_scale), vs = _mm512_set1_pd(sum), inv = _mm512_set1_pd(1.0 / sum);
+  const __m512 ys = _mm512_set1_ps(y_scale), vs = _mm512_set1_ps(sum);
   const __m512i zp = _mm512_set1_epi32(y_zp), top = _mm512_set1_epi32(255);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
     const __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + i));
     const __m512 t = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, table, 4);
-    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, qsoftmax_bytes16(t, ys, vs, inv, zp, top));
+    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, qsoftmax_bytes16(t, ys, vs, zp, top, y_scale, sum));
   }
 }
 

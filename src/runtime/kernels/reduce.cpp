@@ -924,51 +924,75 @@ SW_INLINE void layernorm_rows(const T* x, T* y, const T* scale, const T* bias, U
 // centred squares summed in 8 float lanes, y = (x - mean) * inv_std, then
 // y * scale + bias fused. Otherwise ORT's scalar path: Welford's running mean
 // and M2 in float, y = (x - mean) / std * scale + bias.
-template <class U, class P>
-SW_INLINE void ort_layernorm_row_mlas(const float* x, float* y, const float* scale, const float* bias, U* mean_out,
-                                      U* inv_out, int64_t n, float eps) {
-  double l[4] = {};
+// R rows at once: each row's sums keep their own lanes and order, the rows
+// only interleave so the additions of one do not wait on another's.
+template <int R, class U, class P>
+SW_INLINE void ort_layernorm_rows_mlas(const float* x, float* y, const float* scale, const float* bias, U* mean_out,
+                                       U* inv_out, int64_t n, float eps) {
+  double l[R][4] = {};
   int64_t i = 0;
   for (; i + 4 <= n; i += 4)
-    for (int j = 0; j < 4; ++j) l[j] += static_cast<double>(x[i + j]);
-  double ds = (l[0] + l[2]) + (l[1] + l[3]);
-  for (; i < n; ++i) ds += static_cast<double>(x[i]);
-  const float mean = static_cast<float>(ds / static_cast<double>(n));
-  float v[8] = {};
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < 4; ++j) l[r][j] += static_cast<double>(x[r * n + i + j]);
+  const int64_t i4 = i;
+  float mean[R];
+  for (int r = 0; r < R; ++r) {
+    double ds = (l[r][0] + l[r][2]) + (l[r][1] + l[r][3]);
+    for (int64_t k = i4; k < n; ++k) ds += static_cast<double>(x[r * n + k]);
+    mean[r] = static_cast<float>(ds / static_cast<double>(n));
+  }
+  float v[R][8] = {};
   for (i = 0; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) {
-      const float d = x[i + j] - mean;
-      v[j] = ort_madd<P>(d, d, v[j]);
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < 8; ++j) {
+        const float d = x[r * n + i + j] - mean[r];
+        v[r][j] = ort_madd<P>(d, d, v[r][j]);
+      }
+  const int64_t i8 = i;
+  for (int r = 0; r < R; ++r) {
+    const float* v8 = v[r];
+    float var = ((v8[0] + v8[4]) + (v8[2] + v8[6])) + ((v8[1] + v8[5]) + (v8[3] + v8[7]));
+    for (int64_t k = i8; k < n; ++k) {
+      const float d = x[r * n + k] - mean[r];
+      var += d * d;
     }
-  float var = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-  for (; i < n; ++i) {
-    const float d = x[i] - mean;
-    var += d * d;
+    const float m = mean[r];
+    const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    if (bias) {
+      for (int64_t j = 0; j < n; ++j) yr[j] = ort_madd<P>((xr[j] - m) * inv, scale[j], bias[j]);
+    } else {
+      for (int64_t j = 0; j < n; ++j) yr[j] = ((xr[j] - m) * inv) * scale[j];
+    }
+    if (mean_out) mean_out[r] = static_cast<U>(m);
+    if (inv_out) inv_out[r] = static_cast<U>(inv);
   }
-  const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
-  if (bias) {
-    for (int64_t j = 0; j < n; ++j) y[j] = ort_madd<P>((x[j] - mean) * inv, scale[j], bias[j]);
-  } else {
-    for (int64_t j = 0; j < n; ++j) y[j] = ((x[j] - mean) * inv) * scale[j];
-  }
-  if (mean_out) *mean_out = static_cast<U>(mean);
-  if (inv_out) *inv_out = static_cast<U>(inv);
 }
 
-// Welford over `rows` rows at once (lane k is row k, rows apart by `stride`):
-// the running mean depends on the one before, so one row alone waits on a
-// division per element.
+// Welford over `rows` (<= 16) rows at once, lane r being row r (rows
+// `stride` apart): the running mean depends on the one before, so one row
+// alone would wait on a division per element. Columns go through a transposed
+// block on the stack so the 16 lanes are one contiguous vector.
 constexpr int kWelfordRows = 16;
+template <class P>
 SW_INLINE void ort_welford_stats(const float* x, int64_t stride, int rows, int64_t n, float eps, float* mean_out,
                                  float* sd_out) {
+  constexpr int64_t kCols = 64;
   float mean[kWelfordRows] = {}, m2[kWelfordRows] = {};
-  for (int64_t k = 0; k < n; ++k) {
-    const float cnt = static_cast<float>(k + 1);
-    for (int r = 0; r < rows; ++r) {
-      const float v = x[r * stride + k];
-      const float d = v - mean[r];
-      mean[r] += d / cnt;
-      m2[r] += d * (v - mean[r]);
+  alignas(64) float tb[kCols][kWelfordRows];
+  for (int64_t k0 = 0; k0 < n; k0 += kCols) {
+    const int64_t kc = std::min(kCols, n - k0);
+    for (int r = 0; r < kWelfordRows; ++r)
+      for (int64_t k = 0; k < kc; ++k) tb[k][r] = r < rows ? x[r * stride + k0 + k] : 0.0f;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float cnt = static_cast<float>(k0 + k + 1);
+      for (int r = 0; r < kWelfordRows; ++r) {
+        const float v = tb[k][r];
+        const float d = v - mean[r];
+        mean[r] += d / cnt;
+        m2[r] += d * (v - mean[r]);
+      }
     }
   }
   for (int r = 0; r < rows; ++r) {
@@ -990,15 +1014,19 @@ template <class U, class P>
 SW_INLINE void ort_layernorm_rows(const float* x, float* y, const float* scale, const float* bias, U* mo, U* io,
                                   int64_t r0, int64_t r1, int64_t n, float eps) {
   if (P::kFma && n >= 8) {
-    for (int64_t r = r0; r < r1; ++r)
-      ort_layernorm_row_mlas<U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr, io ? io + r : nullptr,
-                                   n, eps);
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4)
+      ort_layernorm_rows_mlas<4, U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr,
+                                       io ? io + r : nullptr, n, eps);
+    for (; r < r1; ++r)
+      ort_layernorm_rows_mlas<1, U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr,
+                                       io ? io + r : nullptr, n, eps);
     return;
   }
   for (int64_t r = r0; r < r1; r += kWelfordRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kWelfordRows, r1 - r));
     float mean[kWelfordRows], sd[kWelfordRows];
-    ort_welford_stats(x + r * n, n, rows, n, eps, mean, sd);
+    ort_welford_stats<P>(x + r * n, n, rows, n, eps, mean, sd);
     for (int k = 0; k < rows; ++k) {
       ort_normalize_row_div(x + (r + k) * n, y + (r + k) * n, scale, bias, n, mean[k], sd[k]);
       if (mo) mo[r + k] = static_cast<U>(mean[k]);
@@ -1121,6 +1149,36 @@ std::unique_ptr<Kernel> build_layernorm(BuildContext& ctx) {
   return k;
 }
 
+// Up to kWelfordRows rows of SkipLayerNormalization as ORT's kernel computes
+// them: the sum (a + b) + bias into y, Welford statistics, then in place.
+template <class P>
+SW_INLINE void ort_skip_layernorm_block(const float* a, const float* b, const float* bias, const float* gamma,
+                                        const float* beta, float* y, int rows, int64_t n, float eps) {
+  for (int r = 0; r < rows; ++r) {
+    const float* ar = a + r * n;
+    const float* br = b + r * n;
+    float* yr = y + r * n;
+    if (bias) {
+      for (int64_t j = 0; j < n; ++j) yr[j] = (ar[j] + br[j]) + bias[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) yr[j] = ar[j] + br[j];
+    }
+  }
+  float mean[kWelfordRows], sd[kWelfordRows];
+  ort_welford_stats<P>(y, n, rows, n, eps, mean, sd);
+  for (int r = 0; r < rows; ++r) ort_normalize_row_div(y + r * n, y + r * n, gamma, beta, n, mean[r], sd[r]);
+}
+void skip_layernorm_block_ref(const float* a, const float* b, const float* bias, const float* gamma,
+                              const float* beta, float* y, int rows, int64_t n, float eps) {
+  ort_skip_layernorm_block<IsaRef>(a, b, bias, gamma, beta, y, rows, n, eps);
+}
+#if SW_HAVE_AVX2_CLONES
+SW_AVX2 void skip_layernorm_block_avx2(const float* a, const float* b, const float* bias, const float* gamma,
+                                       const float* beta, float* y, int rows, int64_t n, float eps) {
+  ort_skip_layernorm_block<IsaAvx2>(a, b, bias, gamma, beta, y, rows, n, eps);
+}
+#endif
+
 // saywhen.SkipLayerNorm(a, b, gamma [, beta [, bias]]), attributes epsilon and
 // order: LayerNormalization over the last axis of a + b (+ bias, 1-D). The
 // optimizer makes it from Add [, Add bias] -> LayerNormalization wherever ONNX
@@ -1165,15 +1223,13 @@ std::unique_ptr<Kernel> build_skip_layernorm(BuildContext& ctx) {
         for (int64_t blk = b0; blk < b1; ++blk) {
           const int64_t r = blk * kWelfordRows;
           const int cnt = static_cast<int>(std::min<int64_t>(kWelfordRows, rows - r));
-          float* yr = y + r * n;
-          for (int64_t e = 0; e < cnt * n; ++e) {
-            float v = a[r * n + e] + b[r * n + e];
-            if (bias) v += bias[e % n];
-            yr[e] = v;
+#if SW_HAVE_AVX2_CLONES
+          if (use_avx2()) {
+            skip_layernorm_block_avx2(a + r * n, b + r * n, bias, gamma, beta, y + r * n, cnt, n, eps);
+            continue;
           }
-          float mean[kWelfordRows], sd[kWelfordRows];
-          ort_welford_stats(yr, n, cnt, n, eps, mean, sd);
-          for (int k = 0; k < cnt; ++k) ort_normalize_row_div(yr + k * n, yr + k * n, gamma, beta, n, mean[k], sd[k]);
+#endif
+          skip_layernorm_block_ref(a + r * n, b + r * n, bias, gamma, beta, y + r * n, cnt, n, eps);
         }
       });
       return;
