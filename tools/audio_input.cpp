@@ -12,17 +12,19 @@ void add_audio_input_options(CLI::App& cmd, AudioInputOptions& o) {
   cmd.add_option("--channels", o.channels, "Channels of --raw input (interleaved)")->default_val(1);
 }
 
-std::vector<float> load_audio_input(const std::string& path, const AudioInputOptions& o) {
+std::vector<float> load_audio_input(const std::string& path, const AudioInputOptions& o, int output_rate,
+                                    int* input_rate) {
   if (o.raw.empty()) {
     if (o.rate != -1) throw Error("--rate is only for --raw input (files carry their own rate)");
-    return audio::read_audio(path);
+    return audio::read_audio(path, output_rate, input_rate);
   }
   if (o.rate == -1) throw Error("--raw " + o.raw + " needs --rate HZ");
   audio::RawFormat f;
   f.encoding = audio::parse_encoding(o.raw);
   f.sample_rate = o.rate;
   f.channels = o.channels;
-  return audio::read_raw_audio(path, f);
+  if (input_rate) *input_rate = o.rate;
+  return audio::read_raw_audio(path, f, output_rate);
 }
 
 }  // namespace saywhen::cli

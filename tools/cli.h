@@ -32,8 +32,10 @@ struct AudioInputOptions {
   int channels = 1;
 };
 void add_audio_input_options(CLI::App& cmd, AudioInputOptions& options);
-// The file (or "-" for stdin) as 16 kHz mono float, by the options above.
-std::vector<float> load_audio_input(const std::string& path, const AudioInputOptions& options);
+// The file (or "-" for stdin) as mono float at `output_rate` (0: the input's own
+// rate, stored in *input_rate if given), by the options above.
+std::vector<float> load_audio_input(const std::string& path, const AudioInputOptions& options,
+                                    int output_rate = 16000, int* input_rate = nullptr);
 
 // Parses NAME=FILE.npy options into tensors.
 std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs);

@@ -48,24 +48,37 @@ void add_vad(CLI::App& app) {
     opt.validate();
     const std::string file = model_file.empty() ? find_model_file(kSileroVadFile, models_dir) : model_file;
     auto model = audio::VadModel::load(file);
-    const std::vector<float> pcm = load_audio_input(path, input);
+    // Telephone audio (8 kHz) runs through the model's own 8 kHz branch when it has
+    // one: that agrees with the 16 kHz original better than the same audio resampled.
+    int input_rate = 0;
+    std::vector<float> pcm = load_audio_input(path, input, 0, &input_rate);
+    int rate = audio::VadModel::kSampleRate;
+    if (input_rate == 8000 && model->supports_rate(8000)) {
+      rate = 8000;
+    } else if (input_rate != rate) {
+      audio::Converter conv(input_rate, 1, rate);
+      std::vector<float> resampled;
+      conv.push(pcm, resampled);
+      conv.finish(resampled);
+      pcm.swap(resampled);
+    }
     SessionOptions so;
     so.threads = threads;
     std::string out;
     if (probs) {
-      audio::VadStream stream(model, so);
+      audio::VadStream stream(model, so, rate);
       std::vector<float> p;
-      p.reserve(pcm.size() / audio::VadModel::kWindow + 1);
+      p.reserve(pcm.size() / static_cast<size_t>(stream.window_samples()) + 1);
       stream.push(pcm, p);
       stream.finish(p);
       for (size_t i = 0; i < p.size(); ++i) {
         nlohmann::ordered_json j;
-        j["t"] = static_cast<double>(i * audio::VadModel::kWindow) / audio::VadModel::kSampleRate;
+        j["t"] = static_cast<double>(i * static_cast<size_t>(stream.window_samples())) / rate;
         j["p"] = float_value(p[i]);
         out += j.dump() + "\n";
       }
     } else {
-      audio::VadSegmenter seg(model, opt, so);
+      audio::VadSegmenter seg(model, opt, so, rate);
       std::vector<audio::SpeechSegment> segments;
       seg.push(pcm, segments);
       seg.finish(segments);

@@ -43,12 +43,13 @@ struct RawFormat {
 void validate_format(int sample_rate, int channels, const std::string& where);
 
 // Streaming conversion of interleaved frames at any rate and channel count to
-// 16 kHz mono float: channels are averaged, then libsoxr resamples (high
-// quality, as Pipecat does). The output does not depend on how the input is
-// chunked. 16 kHz mono input passes through unchanged.
+// mono float at `output_rate` (16 kHz unless asked otherwise): channels are
+// averaged, then libsoxr resamples (very high quality, as Pipecat does). The output
+// does not depend on how the input is chunked. Input already at the output rate
+// passes through unchanged.
 class Converter {
  public:
-  Converter(int input_rate, int channels);
+  Converter(int input_rate, int channels, int output_rate = kModelSampleRate);
   ~Converter();
   Converter(Converter&&) noexcept;
   Converter& operator=(Converter&&) noexcept;
@@ -74,11 +75,14 @@ float decode_mulaw(uint8_t code);
 float decode_alaw(uint8_t code);
 
 // A whole file in any format libsndfile reads (WAV, FLAC, OGG/Vorbis, AIFF, ...),
-// or "-" for stdin, as 16 kHz mono. Throws saywhen::Error naming the file and the
-// problem (unreadable, empty, truncated, absurd rate or channel count).
-std::vector<float> read_audio(const std::string& path);
-// Headerless samples from a file or "-" (stdin), as 16 kHz mono.
-std::vector<float> read_raw_audio(const std::string& path, const RawFormat& format);
+// or "-" for stdin, as mono at `output_rate` (0: the file's own rate). If
+// `file_rate` is given it receives the file's rate. Throws saywhen::Error naming
+// the file and the problem (unreadable, empty, truncated, absurd rate or channels).
+std::vector<float> read_audio(const std::string& path, int output_rate = kModelSampleRate, int* file_rate = nullptr);
+// Headerless samples from a file or "-" (stdin), as mono at `output_rate` (0: the
+// format's own rate).
+std::vector<float> read_raw_audio(const std::string& path, const RawFormat& format,
+                                  int output_rate = kModelSampleRate);
 
 // ---- Smart Turn v3 features ------------------------------------------------
 

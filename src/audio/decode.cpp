@@ -159,7 +159,8 @@ float decode_alaw(uint8_t code) {
 struct Converter::Impl {
   int rate = 0;
   int channels = 0;
-  soxr_t soxr = nullptr;           // null when the input is already 16 kHz
+  int out_rate = kModelSampleRate;
+  soxr_t soxr = nullptr;           // null when the input is already at out_rate
   std::vector<uint8_t> carry;      // bytes of an incomplete frame from push_bytes
   std::vector<float> frames;       // interleaved decode scratch
   std::vector<float> mono;         // downmixed scratch
@@ -169,7 +170,7 @@ struct Converter::Impl {
     produced += static_cast<int64_t>(n);
     if (produced > kMaxOutputSamples)
       throw Error("audio longer than " + std::to_string(kMaxOutputSamples / kModelSampleRate / 3600) +
-                  " hours at 16 kHz: refusing to hold it in memory");
+                  " hours: refusing to hold it in memory");
     out.insert(out.end(), data, data + n);
   }
 
@@ -205,19 +206,21 @@ struct Converter::Impl {
   }
 };
 
-Converter::Converter(int input_rate, int channels) : impl_(std::make_unique<Impl>()) {
+Converter::Converter(int input_rate, int channels, int output_rate) : impl_(std::make_unique<Impl>()) {
   validate_format(input_rate, channels, "audio input");
+  validate_format(output_rate, 1, "audio output");
   impl_->rate = input_rate;
   impl_->channels = channels;
-  if (input_rate != kModelSampleRate) {
+  impl_->out_rate = output_rate;
+  if (input_rate != output_rate) {
     soxr_error_t err = nullptr;
     soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
     soxr_runtime_spec_t rt = soxr_runtime_spec(1);
-    impl_->soxr = soxr_create(input_rate, kModelSampleRate, 1, &err, &io, &q, &rt);
+    impl_->soxr = soxr_create(input_rate, output_rate, 1, &err, &io, &q, &rt);
     if (err || !impl_->soxr)
-      throw Error("resampler (libsoxr): cannot convert " + std::to_string(input_rate) + " Hz to 16 kHz: " +
-                  (err ? err : "unknown error"));
+      throw Error("resampler (libsoxr): cannot convert " + std::to_string(input_rate) + " Hz to " +
+                  std::to_string(output_rate) + " Hz: " + (err ? err : "unknown error"));
   }
 }
 
@@ -302,7 +305,7 @@ void Converter::finish(std::vector<float>& out) {
   if (m.soxr) soxr_clear(m.soxr);
 }
 
-std::vector<float> read_audio(const std::string& path) {
+std::vector<float> read_audio(const std::string& path, int output_rate, int* file_rate) {
   const std::string where = where_of(path);
   std::vector<uint8_t> bytes = read_all_bytes(path);
   if (bytes.empty()) throw Error(where + ": empty input (0 bytes)");
@@ -324,9 +327,11 @@ std::vector<float> read_audio(const std::string& path) {
   if (header_overstates_data(sf))
     throw Error(where + ": truncated: the header promises more audio than the file holds");
 
-  Converter conv(info.samplerate, info.channels);
+  if (file_rate) *file_rate = info.samplerate;
+  const int rate = output_rate > 0 ? output_rate : info.samplerate;
+  Converter conv(info.samplerate, info.channels, rate);
   std::vector<float> out;
-  out.reserve(static_cast<size_t>(static_cast<double>(info.frames) * kModelSampleRate / info.samplerate) + 1024);
+  out.reserve(static_cast<size_t>(static_cast<double>(info.frames) * rate / info.samplerate) + 1024);
   std::vector<float> block(static_cast<size_t>(8192) * static_cast<size_t>(info.channels));
   sf_count_t total = 0;
   for (;;) {
@@ -345,7 +350,7 @@ std::vector<float> read_audio(const std::string& path) {
   return out;
 }
 
-std::vector<float> read_raw_audio(const std::string& path, const RawFormat& format) {
+std::vector<float> read_raw_audio(const std::string& path, const RawFormat& format, int output_rate) {
   const std::string where = where_of(path);
   validate_format(format.sample_rate, format.channels, where);
   std::vector<uint8_t> bytes = read_all_bytes(path);
@@ -355,10 +360,11 @@ std::vector<float> read_raw_audio(const std::string& path, const RawFormat& form
     throw Error(where + ": truncated: " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
                 std::to_string(frame_bytes) + "-byte " + encoding_name(format.encoding) + " frames (" +
                 std::to_string(format.channels) + " channel(s))");
-  Converter conv(format.sample_rate, format.channels);
+  const int rate = output_rate > 0 ? output_rate : format.sample_rate;
+  Converter conv(format.sample_rate, format.channels, rate);
   std::vector<float> out;
-  out.reserve(static_cast<size_t>(static_cast<double>(bytes.size() / frame_bytes) * kModelSampleRate /
-                                  format.sample_rate) + 1024);
+  out.reserve(static_cast<size_t>(static_cast<double>(bytes.size() / frame_bytes) * rate / format.sample_rate) +
+              1024);
   conv.push_bytes(bytes, format.encoding, out);
   conv.finish(out);
   return out;

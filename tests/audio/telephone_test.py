@@ -6,16 +6,17 @@ Usage: telephone_test.py --saywhen BIN --shared DIR
 
 For every speech clip of $SAYWHEN_SHARED/audio, the telephone copy is made the way a
 phone line makes it: resampled to 8 kHz (python-soxr VHQ), then mu-law encoded by
-Python's audioop. saywhen reads it as `--raw mulaw --rate 8000`.
+Python's audioop. saywhen reads it as `--raw mulaw --rate 8000` (and `saywhen vad`
+runs it at 8 kHz, `saywhen mel` resamples it to 16 kHz for Smart Turn).
 
 What must hold (a narrow band of 300-3400 Hz cannot give bit-identical results, so the
 checks are on what a voice agent acts on):
   - the pauses of at least 200 ms in the original's segmentation (Silero defaults) —
     the segment end before it and the segment start after it — are found in the telephone
     copy's segmentation within one 512-sample window: at least 95 % of them (measured
-    2026-12-01: 46 of 48; the two misses are in silero_test.wav at 46.8 s and 54.5 s,
-    where the narrowband copy's speech probability crosses the threshold 4 and 3
-    windows away);
+    2026-12-01, with `saywhen vad` running the 8 kHz copy through Silero's own 8 kHz
+    branch: 46 of 48; the two misses, in silero_test.wav at 16.3 s and 46.8 s, are two
+    windows away; the segment counts agree on every clip but silero_test.wav, 17 vs 19);
   - at every such pause, Smart Turn v3.2 run by saywhen on the audio up to the segment
     end gives the same decision at 0.5 for both, wherever the original's probability is
     clear of the threshold (|p - 0.5| >= 0.15); closer calls are printed, not asserted.
