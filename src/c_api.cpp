@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "saywhen/runtime.h"
 #include "saywhen/text.h"
+#include "saywhen/turn.h"
 
 struct sw_model {
   std::shared_ptr<const saywhen::Model> model;
@@ -15,6 +17,14 @@ struct sw_session {
 };
 struct sw_text_model {
   std::shared_ptr<const saywhen::TextModel> model;
+};
+struct sw_engine {
+  std::shared_ptr<const saywhen::turn::Engine> engine;
+};
+struct sw_stream {
+  std::unique_ptr<saywhen::turn::Stream> stream;
+  std::vector<saywhen::turn::Event> events;  // owns what `out` points into
+  std::vector<sw_event> out;
 };
 
 namespace {
@@ -173,6 +183,104 @@ int sw_text_set_threshold(sw_text_model* model, const char* language, sw_turn_la
 const char* sw_turn_label_name(sw_turn_label label) { return saywhen::label_name(static_cast<saywhen::TurnLabel>(label)); }
 const char* sw_turn_action_name(sw_turn_action action) {
   return saywhen::action_name(static_cast<saywhen::TurnAction>(action));
+}
+
+sw_engine* sw_engine_load(const char* models_dir, int load_text_model, int threads) {
+  sw_engine* out = nullptr;
+  guarded([&] {
+    saywhen::turn::EngineOptions o;
+    o.models_dir = models_dir ? models_dir : "";
+    o.load_text_model = load_text_model != 0;
+    o.threads = threads > 0 ? threads : 1;
+    auto e = std::make_unique<sw_engine>();
+    e->engine = saywhen::turn::Engine::load(o);
+    out = e.release();
+  });
+  return out;
+}
+
+void sw_engine_free(sw_engine* engine) { delete engine; }
+
+sw_stream* sw_stream_create(const sw_engine* engine, const char* preset, const char* const* keys,
+                            const double* values, size_t n_settings, int sample_rate, int channels) {
+  sw_stream* out = nullptr;
+  guarded([&] {
+    if (!engine) throw saywhen::Error("sw_stream_create: engine is null");
+    if (n_settings && (!keys || !values)) throw saywhen::Error("sw_stream_create: settings are null");
+    saywhen::turn::StreamOptions o;
+    if (preset && *preset) o.preset = preset;
+    for (size_t i = 0; i < n_settings; ++i) {
+      if (!keys[i]) throw saywhen::Error("sw_stream_create: keys[" + std::to_string(i) + "] is null");
+      o.settings[keys[i]] = values[i];
+    }
+    o.sample_rate = sample_rate;
+    o.channels = channels;
+    auto s = std::make_unique<sw_stream>();
+    s->stream = std::make_unique<saywhen::turn::Stream>(engine->engine, o);
+    out = s.release();
+  });
+  return out;
+}
+
+void sw_stream_free(sw_stream* stream) { delete stream; }
+
+int sw_stream_push(sw_stream* stream, const float* samples, size_t n) {
+  return guarded([&] {
+    if (!stream || (n && !samples)) throw saywhen::Error("sw_stream_push: null argument");
+    stream->stream->push(std::span<const float>(samples, n));
+  });
+}
+
+int sw_stream_push_bytes(sw_stream* stream, const uint8_t* bytes, size_t n, const char* encoding) {
+  return guarded([&] {
+    if (!stream || (n && !bytes) || !encoding) throw saywhen::Error("sw_stream_push_bytes: null argument");
+    stream->stream->push_bytes(std::span<const uint8_t>(bytes, n), saywhen::audio::parse_encoding(encoding));
+  });
+}
+
+int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s) {
+  return guarded([&] {
+    if (!stream || !text) throw saywhen::Error("sw_stream_add_transcript: null argument");
+    saywhen::check_utf8(text, "sw_stream_add_transcript: text");
+    stream->stream->add_transcript(text, start_s, end_s);
+  });
+}
+
+int sw_stream_add_agent_turn(sw_stream* stream, const char* text) {
+  return guarded([&] {
+    if (!stream || !text) throw saywhen::Error("sw_stream_add_agent_turn: null argument");
+    saywhen::check_utf8(text, "sw_stream_add_agent_turn: text");
+    stream->stream->add_agent_turn(text);
+  });
+}
+
+int sw_stream_set_agent_speaking(sw_stream* stream, int speaking) {
+  return guarded([&] {
+    if (!stream) throw saywhen::Error("sw_stream_set_agent_speaking: stream is null");
+    stream->stream->set_agent_speaking(speaking != 0);
+  });
+}
+
+int sw_stream_finish(sw_stream* stream, double tail_silence_s) {
+  return guarded([&] {
+    if (!stream) throw saywhen::Error("sw_stream_finish: stream is null");
+    stream->stream->finish(tail_silence_s);
+  });
+}
+
+size_t sw_stream_events(sw_stream* stream, const sw_event** events) {
+  size_t n = static_cast<size_t>(-1);
+  guarded([&] {
+    if (!stream || !events) throw saywhen::Error("sw_stream_events: null argument");
+    stream->events = stream->stream->take_events();
+    stream->out.clear();
+    for (const auto& e : stream->events)
+      stream->out.push_back({saywhen::turn::event_name(e.type), e.t, e.audio_p, e.text_p, e.score, e.reason.c_str(),
+                             e.compute_ms, e.pause_s});
+    *events = stream->out.data();
+    n = stream->out.size();
+  });
+  return n;
 }
 
 }  // extern "C"

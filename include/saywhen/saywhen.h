@@ -98,6 +98,44 @@ int sw_text_set_threshold(sw_text_model* model, const char* language, sw_turn_la
 const char* sw_turn_label_name(sw_turn_label label);
 const char* sw_turn_action_name(sw_turn_action action);
 
+/* ---- turn engine: audio (and transcript) in, turn events out ------------ */
+typedef struct sw_engine sw_engine;
+typedef struct sw_stream sw_stream;
+
+/* One event. `type`: "speech_started", "pause", "end_of_turn_eager", "turn_resumed",
+ * "end_of_turn", "barge_in", "backchannel". Probabilities are NaN when not computed;
+ * `reason` is "" for VAD events. */
+typedef struct {
+  const char* type;
+  double t; /* stream position in seconds */
+  float audio_p, text_p, score;
+  const char* reason;
+  double compute_ms;
+  double pause_s;
+} sw_event;
+
+/* `models_dir`: searched first for the Silero VAD and Smart Turn files (NULL or "":
+ * $SAYWHEN_MODELS, then ~/.local/share/saywhen/models). `load_text_model`: also load
+ * the shipped text model (for transcripts). One engine serves any number of streams. */
+sw_engine* sw_engine_load(const char* models_dir, int load_text_model, int threads);
+void sw_engine_free(sw_engine* engine);
+/* `preset`: "saywhen" (NULL) or "pipecat"; `keys`/`values`: n_settings parameter
+ * overrides; audio given to the stream is at `sample_rate` with `channels`. */
+sw_stream* sw_stream_create(const sw_engine* engine, const char* preset, const char* const* keys,
+                            const double* values, size_t n_settings, int sample_rate, int channels);
+void sw_stream_free(sw_stream* stream);
+/* Interleaved float samples (n = frames * channels). */
+int sw_stream_push(sw_stream* stream, const float* samples, size_t n);
+/* Encoded bytes: "s16le", "f32le", "mulaw", "alaw". */
+int sw_stream_push_bytes(sw_stream* stream, const uint8_t* bytes, size_t n, const char* encoding);
+int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s);
+int sw_stream_add_agent_turn(sw_stream* stream, const char* text);
+int sw_stream_set_agent_speaking(sw_stream* stream, int speaking);
+int sw_stream_finish(sw_stream* stream, double tail_silence_s);
+/* The events decided since the previous call; `*events` stays valid until the next
+ * call on this stream. Returns the count, or (size_t)-1 on error. */
+size_t sw_stream_events(sw_stream* stream, const sw_event** events);
+
 #ifdef __cplusplus
 }
 #endif
