@@ -37,4 +37,12 @@ std::string find_model_file(const std::string& relative, const std::string& mode
               "); fetch it with scripts/download-models [DIR], or pass --models DIR / set SAYWHEN_MODELS");
 }
 
+std::shared_ptr<const Model> load_model_file(const std::string& path) {
+  try {
+    return Model::load(path);
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (if the file is damaged, fetch it again: scripts/download-models [DIR])");
+  }
+}
+
 }  // namespace saywhen

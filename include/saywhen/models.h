@@ -9,8 +9,11 @@
 //      text model).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "saywhen/runtime.h"
 
 namespace saywhen {
 
@@ -24,5 +27,9 @@ std::vector<std::string> model_search_path(const std::string& models_dir = "");
 // The full path of `relative` in the first folder that has it. Throws saywhen::Error: "model file R not found (looked in A, B,
 // C); fetch it with scripts/download-models" when no folder has it.
 std::string find_model_file(const std::string& relative, const std::string& models_dir = "");
+
+// Model::load(path), with a failure's message extended by how to replace a damaged
+// file (scripts/download-models), since a truncated download is the usual cause.
+std::shared_ptr<const Model> load_model_file(const std::string& path);
 
 }  // namespace saywhen

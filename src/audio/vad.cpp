@@ -72,7 +72,7 @@ bool VadModel::supports_rate(int sample_rate) const {
   return sample_rate == kSampleRate || (sample_rate == 8000 && has_8k_);
 }
 
-std::shared_ptr<const VadModel> VadModel::load(const std::string& path) { return from_model(Model::load(path)); }
+std::shared_ptr<const VadModel> VadModel::load(const std::string& path) { return from_model(load_model_file(path)); }
 
 std::shared_ptr<const VadModel> VadModel::from_model(std::shared_ptr<const Model> model) {
   if (!model) throw Error("VadModel: no model given");

@@ -1,11 +1,13 @@
 // Smart Turn v3 inference (see smart_turn.h).
 #include "turn/smart_turn.h"
 
+#include "saywhen/models.h"
+
 namespace saywhen::turn {
 
 std::shared_ptr<const SmartTurnModel> SmartTurnModel::load(const std::string& path) {
   auto m = std::shared_ptr<SmartTurnModel>(new SmartTurnModel());
-  m->model_ = Model::load(path);
+  m->model_ = load_model_file(path);
   const auto& in = m->model_->inputs();
   if (in.size() != 1 || in[0].name != "input_features" || m->model_->outputs().empty())
     throw Error(path + ": not a Smart Turn v3 model (expected one input 'input_features' [batch, 80, 800])");

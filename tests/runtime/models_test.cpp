@@ -37,6 +37,15 @@ TEST(Models, SearchOrderAndErrors) {
     EXPECT_NE(msg.find((root / "b").string()), std::string::npos) << msg;
     EXPECT_NE(msg.find("scripts/download-models"), std::string::npos) << msg;
   }
+  // A damaged (here: truncated text) model file: the error names it and the fix.
+  try {
+    saywhen::load_model_file((root / "a" / "silero-vad" / "silero_vad.onnx").string());
+    FAIL() << "no error";
+  } catch (const saywhen::Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find((root / "a" / "silero-vad" / "silero_vad.onnx").string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("scripts/download-models"), std::string::npos) << msg;
+  }
   ::unsetenv("SAYWHEN_MODELS");
   fs::remove_all(root);
 }
