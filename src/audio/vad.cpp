@@ -19,6 +19,8 @@
 #include <map>
 #include <string>
 
+#include "saywhen/models.h"
+
 namespace saywhen::audio {
 namespace {
 
