@@ -589,6 +589,8 @@ class QdqFuser {
 // which only the kernel knows: it computes the unfused arithmetic otherwise.
 // Only the LayerNormalization forms the kernel reproduces are taken: axis -1,
 // constant float32 scale (and bias), the mean/inv-std outputs unused.
+// The same pass makes com.microsoft.Gelu where ORT's GeluFusion would (see
+// fuse_gelu).
 class SkipLayerNormFuser {
  public:
   explicit SkipLayerNormFuser(ModelIR& model) : model_(model), g_(model.graph) {}
@@ -607,7 +609,18 @@ class SkipLayerNormFuser {
     for (const auto& in : g_.inputs) overridable_.insert(in.name);
 
     std::set<size_t> removed;
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    for (size_t i = 0; i < g_.nodes.size(); ++i) fuse_gelu(i, removed);
+    // ORT fuses Add -> LayerNormalization only where its shape inference
+    // proves both Add inputs 3-D of one shape, symbolic dimensions included;
+    // saywhen does not repeat that inference, so it takes the pattern only in
+    // graphs whose inputs have no unknown or symbolic dimension past the first
+    // (a batch): there every shape ORT infers is concrete where it looks.
+    bool static_dims = true;
+    for (const auto& in : model_.runtime_inputs)
+      for (size_t d = 1; d < in.dims.size(); ++d)
+        if (in.dims[d] < 0 || (d < in.dim_params.size() && !in.dim_params[d].empty())) static_dims = false;
+    for (size_t i = 0; i < g_.nodes.size() && static_dims; ++i) {
+      if (removed.count(i)) continue;
       Node& ln = g_.nodes[i];
       if (!is(ln, "LayerNormalization") || !plain_layernorm(ln)) continue;
       const size_t add1 = add_feeding(ln.inputs[0]);
@@ -672,6 +685,93 @@ class SkipLayerNormFuser {
   int readers(const std::string& name) const {
     auto it = readers_.find(name);
     return it == readers_.end() ? 0 : it->second;
+  }
+
+  // A constant float32 scalar (any shape of one element) close to `want`.
+  bool scalar_near(const std::string& name, float want) {
+    const Tensor* t = constant(name);
+    return t && t->dtype() == DType::Float32 && t->numel() == 1 &&
+           std::fabs(t->data<float>()[0] - want) <= 1e-5f * std::fabs(want);
+  }
+
+  // The node producing `name`, read by nothing else, of type `op`.
+  const Node* single_use(const std::string& name, const char* op, size_t* index) {
+    auto p = producer_.find(name);
+    if (p == producer_.end() || readers(name) != 1) return nullptr;
+    const Node& n = g_.nodes[p->second];
+    if (!is(n, op) || n.outputs.size() != 1) return nullptr;
+    *index = p->second;
+    return &n;
+  }
+
+  // The other input of a two-input node, given one of them; "" if neither.
+  static std::string other_input(const Node& n, const std::string& one) {
+    if (n.inputs.size() != 2) return "";
+    if (n.inputs[0] == one) return n.inputs[1];
+    if (n.inputs[1] == one) return n.inputs[0];
+    return "";
+  }
+
+  // ORT's GeluFusion: x * 0.5 * (1 + erf(x / sqrt2)) in the two orders it
+  // recognises, Mul(Mul(x, Add), 0.5) and Mul(Mul(x, 0.5), Add), with x / sqrt2
+  // as a Div or as a Mul by 1/sqrt2, into com.microsoft.Gelu, whose kernel
+  // computes GELU in one piece (not an Erf ORT would run between the nodes).
+  // Node `last` is the candidate final Mul; other orders are left alone, as
+  // ORT leaves them.
+  void fuse_gelu(size_t last, std::set<size_t>& removed) {
+    const Node& m2 = g_.nodes[last];
+    if (!is(m2, "Mul") || m2.inputs.size() != 2 || m2.outputs.size() != 1 || removed.count(last)) return;
+    for (int side = 0; side < 2; ++side) {
+      const std::string a = m2.inputs[static_cast<size_t>(side)], b = m2.inputs[static_cast<size_t>(1 - side)];
+      size_t i_add = 0, i_m1 = 0, i_erf = 0, i_div = 0;
+      std::string x;
+      const Node* add = nullptr;
+      if (scalar_near(b, 0.5f)) {  // Mul(Mul(x, Add), 0.5)
+        const Node* m1 = single_use(a, "Mul", &i_m1);
+        if (!m1) continue;
+        for (int k = 0; k < 2 && !add; ++k) {
+          add = single_use(m1->inputs[static_cast<size_t>(k)], "Add", &i_add);
+          if (add) x = m1->inputs[static_cast<size_t>(1 - k)];
+        }
+      } else {  // Mul(Mul(x, 0.5), Add)
+        const Node* m1 = single_use(a, "Mul", &i_m1);
+        add = single_use(b, "Add", &i_add);
+        if (!m1 || !add) continue;
+        if (scalar_near(m1->inputs[1], 0.5f)) x = m1->inputs[0];
+        else if (scalar_near(m1->inputs[0], 0.5f)) x = m1->inputs[1];
+        else continue;
+      }
+      if (!add || x.empty()) continue;
+      const Node* erf = nullptr;
+      for (int k = 0; k < 2 && !erf; ++k)
+        if (scalar_near(add->inputs[static_cast<size_t>(1 - k)], 1.0f))
+          erf = single_use(add->inputs[static_cast<size_t>(k)], "Erf", &i_erf);
+      if (!erf || erf->inputs.size() != 1) continue;
+      size_t i_pre = 0;
+      const Node* div = single_use(erf->inputs[0], "Div", &i_pre);
+      bool ok = div && div->inputs.size() == 2 && div->inputs[0] == x && scalar_near(div->inputs[1], 1.41421356f);
+      if (!ok) {
+        const Node* mul = single_use(erf->inputs[0], "Mul", &i_pre);
+        ok = mul && other_input(*mul, x) != "" && scalar_near(other_input(*mul, x), 0.70710678f);
+      }
+      if (!ok) continue;
+      i_div = i_pre;
+      for (size_t r : {i_add, i_m1, i_erf, i_div})
+        if (removed.count(r) || r == last) return;
+      Node f;
+      f.name = m2.name + "/saywhen_Gelu";
+      f.op_type = "Gelu";
+      f.domain = "com.microsoft";
+      f.inputs = {x};
+      f.outputs = m2.outputs;
+      removed.insert(i_add);
+      removed.insert(i_m1);
+      removed.insert(i_erf);
+      removed.insert(i_div);
+      g_.nodes[last] = std::move(f);
+      model_.opsets.emplace("com.microsoft", 1);
+      return;
+    }
   }
 
   // An initializer no caller can override, or a Constant node's value.
