@@ -231,18 +231,18 @@ void draw_plot(const std::string& path, const std::vector<PolicySpec>& specs,
                const std::vector<std::vector<Point>>& curves) {
   const int W = 900, H = 620, L = 90, R = 200, T = 40, B = 70;
   plot::Canvas c(W, H);
-  const double xmax = 2.0, ymax = 0.6;  // latency s, false cut-off rate
+  const double xmax = 3.5, ymax = 1.0;  // latency s, false cut-off rate
   auto X = [&](double lat) { return L + static_cast<int>((W - L - R) * std::min(lat, xmax) / xmax); };
   auto Y = [&](double fc) { return H - B - static_cast<int>((H - T - B) * std::min(fc, ymax) / ymax); };
-  for (int i = 0; i <= 10; ++i) {
-    const double lat = xmax * i / 10;
+  for (int i = 0; i <= 7; ++i) {
+    const double lat = xmax * i / 7;
     c.line(X(lat), T, X(lat), H - B, {230, 230, 230});
     char b[16];
     std::snprintf(b, sizeof b, "%.1f", lat);
     c.text_centered(X(lat), H - B + 14, b, plot::kBlack);
   }
-  for (int i = 0; i <= 6; ++i) {
-    const double fc = ymax * i / 6;
+  for (int i = 0; i <= 10; ++i) {
+    const double fc = ymax * i / 10;
     c.line(L, Y(fc), W - R, Y(fc), {230, 230, 230});
     char b[16];
     std::snprintf(b, sizeof b, "%.0f%%", fc * 100);
