@@ -281,8 +281,13 @@ class Builder:
                 continue  # "yes" / "나도"-like heads are complete answers, not prefixes
             if k == 1 and lang not in R.CJK and not pp:
                 continue
+            # a cut right BEFORE a function word usually leaves a complete clause ("I need a hotel | in
+            # the north"): such prefixes are label noise, so they are rare; cuts AFTER one are preferred
+            nxt = PUNCT_RE.sub("", units[k]).lower() if k < n else ""
+            before_func = (lang not in R.CJK and nxt in R.FUNC.get(lang, ())) or (
+                lang in R.CJK and any(("".join(units[k:k + 2])).startswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER)[:8]))
             cands.append(k)
-            weights.append(6.0 if pp else 1.0)
+            weights.append(6.0 if pp else (0.15 if before_func else 1.0))
         if not cands:
             return None
         k = rng.choices(cands, weights)[0]
@@ -515,13 +520,16 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     counts = collections.Counter()
     for sp, b in per_split.items():
-        seen = set()
+        seen = collections.Counter()
         exs = []
         for ex in b.out:
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
-            if k in seen:
+            # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
+            # answers) may repeat up to 3 times so that languages with few contexts keep their weight
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer") and sp != "test" else 1
+            if seen[k] >= cap:
                 continue
-            seen.add(k)
+            seen[k] += 1
             exs.append(ex)
         random.Random(f"{args.seed}-shuffle-{sp}").shuffle(exs)
         with open(os.path.join(args.out, f"{sp}.jsonl"), "w", encoding="utf-8") as f:
