@@ -84,7 +84,7 @@ void draw_confusion(const Counts& c, const std::string& title, const std::string
   using namespace plot;
   const int cell = 110, left = 150, top = 70, right = 30, bottom = 40;
   Canvas cv(left + L * cell + right, top + L * cell + bottom + 20);
-  cv.text_centered(cv.width() / 2, 18, title, kBlack, 2);
+  cv.text_centered(cv.width() / 2, 18, title, kBlack, Canvas::text_width(title, 2) + 20 <= cv.width() ? 2 : 1);
   const Color lo{247, 251, 255}, hi{8, 48, 107};
   for (int t = 0; t < L; ++t) {
     long row = 0;
