@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--eval-minutes", type=float, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--init", default=None, help="continue from this checkpoint (weights only; fresh optimizer)")
+    ap.add_argument("--warmup", type=int, default=300)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -83,6 +85,9 @@ def main():
           f"mean len {np.mean([len(x) for x in tr_ids]):.1f}", flush=True)
     model = TurnModel(sp.get_piece_size(), args.d, args.layers, args.heads, args.ffn, config["max_tokens"],
                       len(LABELS), args.dropout)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["state"])
+        print("initialised from", args.init, flush=True)
     print("params", sum(p.numel() for p in model.parameters()), model.cfg, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "tok" not in n and "pos" not in n]
     nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
@@ -101,7 +106,7 @@ def main():
             if frac >= 1.0 or seen >= args.max_epochs * len(tr_ids):
                 done = True
                 break
-            warm = min(1.0, (step + 1) / 300)
+            warm = min(1.0, (step + 1) / max(1, args.warmup))
             lr = args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
