@@ -32,7 +32,7 @@ struct SaywhenParams {
   double rescore_ms = 160;         // re-score interval while the pause lasts
   double threshold = 0.5;          // score that ends the turn
   double eager_threshold = 0.3;    // score for end_of_turn_eager (0: off)
-  double max_silence_s = 3.0;      // a pause this long ends the turn anyway (Pipecat's 3 s)
+  double max_silence_s = 2.0;      // a pause this long ends the turn anyway (2 s beat 3 s: docs/evaluation.md)
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
   double text_weight = 0.5;        // weight of the text model's p(finished) when a transcript is given
   double max_turn_s = 0;           // a pause after a turn this long ends it (0: no limit)
