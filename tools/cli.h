@@ -46,4 +46,8 @@ std::map<std::string, Tensor> complete_inputs(const Model& model, std::map<std::
 
 double peak_rss_mb();
 
+// A probability as the float it is: the shortest decimal that reads back as that
+// float, not the 17 digits of its widening to double (for JSON output).
+double float_value(float v);
+
 }  // namespace saywhen::cli

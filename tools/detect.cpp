@@ -13,12 +13,6 @@
 namespace saywhen::cli {
 
 namespace {
-// A float printed as the shortest decimal that reads back as that float.
-double float_value(float v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-  return std::strtod(buf, nullptr);
-}
 
 nlohmann::json event_json(const turn::Event& e) {
   nlohmann::json j;

@@ -12,16 +12,6 @@
 
 namespace saywhen::cli {
 
-namespace {
-// A probability as the float it is: the shortest decimal that reads back as that float,
-// not the 17 digits of its widening to double.
-double float_value(float v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-  return std::strtod(buf, nullptr);
-}
-}  // namespace
-
 void add_vad(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "vad", "Silero VAD speech segments of AUDIO (\"-\" = stdin): one JSON line {\"start_s\", \"end_s\"} each");
