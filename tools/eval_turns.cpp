@@ -97,10 +97,11 @@ struct Point {
   double knob, fc, latency;  // false cut-off rate, mean latency (s) of the others
 };
 
+// The trade-off points at the given knob values (default: the policy's grid).
 std::vector<Point> curve(const PolicySpec& p, const std::vector<const Example*>& ex,
-                         const std::vector<const Trace*>& tr) {
+                         const std::vector<const Trace*>& tr, const std::vector<double>* knobs = nullptr) {
   std::vector<Point> pts;
-  for (double k : p.grid) {
+  for (double k : knobs ? *knobs : p.grid) {
     int fc = 0, n = 0;
     double lat = 0;
     for (size_t i = 0; i < ex.size(); ++i) {
@@ -144,8 +145,8 @@ Metrics metrics(const PolicySpec& p, const std::vector<const Example*>& ex, cons
   // FC falls as the knob grows; read Lat@ on the falling part.
   m.lat5 = read_curve(pts, false, 0.05);
   m.lat10 = read_curve(pts, false, 0.10);
-  const auto def = curve(PolicySpec{p.name, p.preset, p.settings, p.text, p.knob_is_silence, {p.default_knob}, 0},
-                         ex, tr);
+  const std::vector<double> default_knob{p.default_knob};
+  const auto def = curve(p, ex, tr, &default_knob);
   m.fc_default = def[0].fc;
   m.lat_default = def[0].latency;
   return m;

@@ -291,10 +291,7 @@ void Converter::push_bytes(std::span<const uint8_t> bytes, Encoding encoding, st
     }
   }
   m.carry.assign(p + whole, p + n);
-  std::vector<float> decoded;
-  decoded.swap(m.frames);
-  push(decoded, out);
-  m.frames.swap(decoded);
+  push(m.frames, out);  // push() downmixes into m.mono, so m.frames can be its input
 }
 
 void Converter::finish(std::vector<float>& out) {
