@@ -30,6 +30,7 @@
 // SAYWHEN_FUSE_QDQ=0 in the environment disables the whole pass.
 #include "optimize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -575,7 +576,10 @@ class QdqFuser {
   std::map<std::string, std::string> rename_;        // inputs of kept nodes to redirect
 };
 
-// ONNX Runtime's SkipLayerNormFusion, on at its default optimisation level:
+// The fusions ONNX Runtime makes at its default optimisation level that change
+// (SkipLayerNorm, Gelu) or only speed up (MatMulIntegerToFloat) the arithmetic.
+//
+// ORT's SkipLayerNormFusion:
 //
 //   1: LayerNormalization(Add1(Add2(s1, C), s2))
 //   2: LayerNormalization(Add1(s1, Add2(s2, C)))   -> saywhen.SkipLayerNorm(s1, s2, gamma, beta, C)
@@ -590,10 +594,11 @@ class QdqFuser {
 // Only the LayerNormalization forms the kernel reproduces are taken: axis -1,
 // constant float32 scale (and bias), the mean/inv-std outputs unused.
 // The same pass makes com.microsoft.Gelu where ORT's GeluFusion would (see
-// fuse_gelu).
-class SkipLayerNormFuser {
+// fuse_gelu), and saywhen.MatMulIntegerToFloat where ORT's
+// MatMulIntegerToFloatFusion would (see fuse_matmul_integer).
+class OrtFusions {
  public:
-  explicit SkipLayerNormFuser(ModelIR& model) : model_(model), g_(model.graph) {}
+  explicit OrtFusions(ModelIR& model) : model_(model), g_(model.graph) {}
 
   void run() {
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
@@ -660,6 +665,8 @@ class SkipLayerNormFuser {
       removed.insert(add1);
       ln = std::move(f);
     }
+    // After SkipLayerNorm, which takes a bias Add first where ORT's does.
+    for (size_t i = 0; i < g_.nodes.size(); ++i) fuse_matmul_integer(i, removed);
     if (removed.empty()) return;
     std::vector<Node> kept;
     kept.reserve(g_.nodes.size() - removed.size());
@@ -774,6 +781,86 @@ class SkipLayerNormFuser {
     }
   }
 
+  // quantize_dynamic's weight product, from node `cast` on:
+  //   Cast<float>(MatMulInteger(a, B, a_zp, b_zp)) * s  [+ bias]
+  // -> saywhen.MatMulIntegerToFloat(a, B, a_zp, b_zp, s [, bias]), with B a
+  // constant matrix [K, N], s a scalar or [N] whose shape is known here (a
+  // constant, or a Mul of DynamicQuantizeLinear's scale by a constant), and
+  // bias a constant float vector [N] (either Add order). The epilogue rounds
+  // after the product and after the sum as the nodes do, so the values are
+  // the same; it only saves passes over memory.
+  void fuse_matmul_integer(size_t cast, std::set<size_t>& removed) {
+    const Node& c = g_.nodes[cast];
+    if (!is(c, "Cast") || c.inputs.size() != 1 || c.outputs.size() != 1 || removed.count(cast)) return;
+    auto to = c.attrs.find("to");
+    if (to == c.attrs.end() || to->second.i != static_cast<int64_t>(DType::Float32)) return;
+    size_t i_mi = 0;
+    const Node* mi = single_use(c.inputs[0], "MatMulInteger", &i_mi);
+    if (!mi || mi->inputs.size() < 2 || removed.count(i_mi)) return;
+    const Tensor* b = constant(mi->inputs[1]);
+    if (!b || b->rank() != 2) return;
+    const int64_t N = b->shape()[1];
+    // The Mul reading the Cast, and the scale.
+    auto mul_it = std::find_if(g_.nodes.begin(), g_.nodes.end(), [&](const Node& n) {
+      return is(n, "Mul") && n.inputs.size() == 2 && (n.inputs[0] == c.outputs[0] || n.inputs[1] == c.outputs[0]);
+    });
+    if (mul_it == g_.nodes.end() || readers(c.outputs[0]) != 1 || mul_it->outputs.size() != 1) return;
+    const size_t i_mul = static_cast<size_t>(mul_it - g_.nodes.begin());
+    const Node& mul = *mul_it;
+    const std::string scale = other_input(mul, c.outputs[0]);
+    if (scale.empty() || removed.count(i_mul) || !scale_shape_ok(scale, N)) return;
+    // An Add of a constant bias reading only the Mul.
+    size_t last = i_mul;
+    std::string bias;
+    auto add_it = std::find_if(g_.nodes.begin(), g_.nodes.end(), [&](const Node& n) {
+      return is(n, "Add") && n.inputs.size() == 2 && (n.inputs[0] == mul.outputs[0] || n.inputs[1] == mul.outputs[0]);
+    });
+    if (add_it != g_.nodes.end() && readers(mul.outputs[0]) == 1 && add_it->outputs.size() == 1) {
+      const std::string other = other_input(*add_it, mul.outputs[0]);
+      const Tensor* t = constant(other);
+      const size_t i_add = static_cast<size_t>(add_it - g_.nodes.begin());
+      if (t && t->dtype() == DType::Float32 && t->rank() == 1 && t->numel() == N && !removed.count(i_add)) {
+        bias = other;
+        last = i_add;
+      }
+    }
+    Node f;
+    f.name = mi->name + "/saywhen_MatMulIntegerToFloat";
+    f.op_type = "MatMulIntegerToFloat";
+    f.domain = "saywhen";
+    f.inputs = {mi->inputs[0], mi->inputs[1], mi->inputs.size() > 2 ? mi->inputs[2] : "",
+                mi->inputs.size() > 3 ? mi->inputs[3] : "", scale};
+    if (!bias.empty()) f.inputs.push_back(bias);
+    f.outputs = g_.nodes[last].outputs;
+    removed.insert(i_mi);
+    removed.insert(cast);
+    if (last != i_mul) removed.insert(i_mul);
+    g_.nodes[last] = std::move(f);
+    model_.opsets.emplace("saywhen", 1);
+  }
+
+  // A float scale known to be a scalar or a vector of n: a constant, or the
+  // product of DynamicQuantizeLinear's (scalar) scale and such a constant.
+  bool scale_shape_ok(const std::string& name, int64_t n) {
+    auto fits = [n](const Tensor* t) {
+      return t && t->dtype() == DType::Float32 && (t->numel() == 1 || (t->rank() == 1 && t->numel() == n));
+    };
+    if (const Tensor* t = constant(name)) return fits(t);
+    auto p = producer_.find(name);
+    if (p == producer_.end()) return false;
+    const Node& m = g_.nodes[p->second];
+    if (!is(m, "Mul") || m.inputs.size() != 2) return false;
+    for (int k = 0; k < 2; ++k) {
+      auto q = producer_.find(m.inputs[static_cast<size_t>(k)]);
+      if (q == producer_.end()) continue;
+      const Node& dq = g_.nodes[q->second];
+      if (is(dq, "DynamicQuantizeLinear") && dq.outputs.size() > 1 && dq.outputs[1] == m.inputs[static_cast<size_t>(k)] &&
+          fits(constant(m.inputs[static_cast<size_t>(1 - k)])))
+        return true;
+    }
+    return false;
+  }
+
   // An initializer no caller can override, or a Constant node's value.
   const Tensor* constant(const std::string& name) {
     if (name.empty()) return nullptr;
@@ -837,7 +924,7 @@ void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
   // fused and unfused runs from the command line).
   const char* env = std::getenv("SAYWHEN_FUSE_QDQ");
   const bool fuse = opts.fuse_qdq && !(env && std::string(env) == "0");
-  SkipLayerNormFuser(model).run();
+  OrtFusions(model).run();
   if (fuse) QdqFuser(model).run();
 }
 

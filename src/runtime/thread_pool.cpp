@@ -1,8 +1,25 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define SAYWHEN_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define SAYWHEN_CPU_RELAX() asm volatile("yield")
+#else
+#define SAYWHEN_CPU_RELAX() ((void)0)
+#endif
 
 namespace saywhen::rt {
+
+namespace {
+// How long an idle worker keeps polling before it blocks. Long enough to span
+// the gap between two ops of one inference, short enough that an idle session
+// stops burning a core almost at once.
+constexpr auto kSpinTime = std::chrono::microseconds(200);
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
@@ -11,7 +28,7 @@ ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   cv_work_.notify_all();
   for (auto& t : workers_) t.join();
@@ -26,41 +43,57 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
     return;
   }
   int64_t chunk = (n + chunks - 1) / chunks;
-  {
+  job_ = &fn;
+  job_n_ = n;
+  job_chunk_ = chunk;
+  pending_.store(threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  // A worker that went to sleep registered itself before re-checking the
+  // generation (both seq_cst), so either it sees the new job or we see it here.
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunk_ = chunk;
-    pending_ = threads_ - 1;
-    ++generation_;
+    cv_work_.notify_all();
   }
-  cv_work_.notify_all();
   fn(0, std::min(n, chunk));  // chunk 0 on the caller
-  std::unique_lock<std::mutex> lk(mu_);
-  cv_done_.wait(lk, [this] { return pending_ == 0; });
+  for (unsigned spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 4096)
+      SAYWHEN_CPU_RELAX();
+    else
+      std::this_thread::yield();  // a worker was descheduled: let it run
+  }
   job_ = nullptr;
 }
 
 void ThreadPool::worker(int index) {
   int64_t seen = 0;
   for (;;) {
-    const RangeFn* job;
-    int64_t n, chunk;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_work_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-      chunk = job_chunk_;
+    // Spin for new work, then block.
+    int64_t gen = generation_.load(std::memory_order_acquire);
+    if (gen == seen && !stop_.load(std::memory_order_relaxed)) {
+      auto until = std::chrono::steady_clock::now() + kSpinTime;
+      for (unsigned spins = 1;; ++spins) {
+        SAYWHEN_CPU_RELAX();
+        gen = generation_.load(std::memory_order_acquire);
+        if (gen != seen || stop_.load(std::memory_order_relaxed)) break;
+        if (spins % 64 == 0 && std::chrono::steady_clock::now() > until) {
+          std::unique_lock<std::mutex> lk(mu_);
+          sleepers_.fetch_add(1, std::memory_order_seq_cst);
+          cv_work_.wait(lk, [&] {
+            gen = generation_.load(std::memory_order_seq_cst);
+            return gen != seen || stop_.load();
+          });
+          sleepers_.fetch_sub(1, std::memory_order_relaxed);
+          break;
+        }
+      }
     }
+    if (stop_.load()) return;
+    seen = gen;
+    const RangeFn* job = job_;
+    int64_t n = job_n_, chunk = job_chunk_;
     int64_t begin = chunk * index;
     if (begin < n) (*job)(begin, std::min(n, begin + chunk));
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) cv_done_.notify_one();
-    }
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

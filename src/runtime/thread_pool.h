@@ -1,7 +1,14 @@
 // A fixed pool of worker threads for intra-op parallelism. parallel_for splits
 // [0, n) into contiguous chunks, runs one on the calling thread and waits.
+//
+// A model runs ~100 small ops per inference, each a fork/join of a few
+// microseconds, so waking a sleeping thread per op (a futex round trip, 5-20 us)
+// would cost more than the op. Workers therefore spin for a short while after
+// each job before they block, and the caller spins while it waits for them:
+// back-to-back ops find the workers awake.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -32,19 +39,24 @@ class ThreadPool {
 
   int size() const { return threads_; }
   // fn(begin, end) over [0, n), in at most size() chunks of at least min_chunk.
+  // Not reentrant: one parallel_for at a time per pool.
   void parallel_for(int64_t n, int64_t min_chunk, RangeFn fn);
 
  private:
   void worker(int index);
   int threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_work_, cv_done_;
+  // The job: written by the caller before it bumps generation_ (release),
+  // read by workers after they see the new generation (acquire).
   const RangeFn* job_ = nullptr;
   int64_t job_n_ = 0, job_chunk_ = 0;
-  int64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<int64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  // Blocking fallback for workers that spun without finding work.
+  std::mutex mu_;
+  std::condition_variable cv_work_;
+  std::atomic<int> sleepers_{0};
 };
 
 }  // namespace saywhen::rt

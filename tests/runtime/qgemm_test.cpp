@@ -17,6 +17,7 @@ namespace {
 struct Case {
   int64_t M, N, K;
   bool b_unsigned, b_trans, with_bzp, requant, y_signed;
+  int dequant = 0;  // float output: 1 scale only, 2 scale and bias
 };
 
 std::vector<uint8_t> run_case(QIsa isa, const Case& c, uint32_t seed, int64_t split_m = 0) {
@@ -58,7 +59,14 @@ std::vector<uint8_t> run_case(QIsa isa, const Case& c, uint32_t seed, int64_t sp
   g.scale = c.requant ? scale.data() : nullptr;
   g.y_zp = c.y_signed ? static_cast<int32_t>(rng() % 256) - 128 : static_cast<int32_t>(rng() % 256);
   g.y_signed = c.y_signed;
-  const size_t elem = c.requant ? 1 : 4;
+  std::vector<float> fbias(static_cast<size_t>(c.N));
+  for (auto& v : fbias) v = std::uniform_real_distribution<float>(-3.0f, 3.0f)(rng);
+  if (c.dequant) {
+    g.scale = nullptr;
+    g.dq_scale = scale.data();
+    g.dq_bias = c.dequant == 2 ? fbias.data() : nullptr;
+  }
+  const size_t elem = c.requant && !c.dequant ? 1 : 4;
   const int64_t ldc = c.N + 3;
   std::vector<uint8_t> C(static_cast<size_t>(c.M * ldc) * elem, 0xCD);
   g.C = C.data(), g.ldc = ldc;
@@ -119,12 +127,13 @@ TEST(QGemm, EveryIsaMatchesReferenceOnRandomShapes) {
     c.with_bzp = rng() & 1;
     c.requant = rng() & 1;
     c.y_signed = rng() & 1;
+    c.dequant = static_cast<int>(rng() % 3);
     const uint32_t seed = static_cast<uint32_t>(rng());
     const std::vector<uint8_t> ref = run_case(QIsa::Ref, c, seed);
     for (QIsa isa : fast_isas()) {
       ASSERT_EQ(run_case(isa, c, seed), ref)
           << qgemm_isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K << " unsigned=" << c.b_unsigned
-          << " trans=" << c.b_trans << " bzp=" << c.with_bzp << " requant=" << c.requant;
+          << " trans=" << c.b_trans << " bzp=" << c.with_bzp << " requant=" << c.requant << " dequant=" << c.dequant;
       ASSERT_EQ(run_case(isa, c, seed, 7), ref) << qgemm_isa_name(isa) << " split";
       ++checked;
     }
@@ -532,6 +541,62 @@ TEST(QdqFusion, TableLookupMovesThroughLayoutOps) {
   EXPECT_EQ(max_diff(fused.outputs[0], plain.outputs[0]), 0);
   ASSERT_EQ(fused.outputs[1].numel(), 4);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(fused.outputs[1].data<int64_t>()[i], dims[i]);
+}
+
+// quantize_dynamic's weight product: DynamicQuantizeLinear, MatMulInteger,
+// Cast, Mul by the scale product, Add of the bias. The fused op must give the
+// nodes' float values bit for bit (the same two roundings).
+TEST(OrtFusion, DynamicQuantizedMatMulBecomesMatMulIntegerToFloat) {
+  std::mt19937 rng(11);
+  const int64_t M = 13, K = 70, N = 40;
+  GraphBuilder b;
+  b.input("x", DType::Float32);
+  const Tensor w = make_s8({K, N}, rng);
+  std::vector<float> bias(N);
+  for (auto& v : bias) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+  const float ws = 0.0037f;
+  b.init("w", w);
+  b.init("w_s", scalar_f(ws));
+  Tensor wz(DType::Int8, {});
+  b.init("w_z", wz);
+  b.init("bias", vec_f(bias));
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"});
+  b.node("Mul", {"xs", "w_s"}, {"s"});
+  b.node("MatMulInteger", {"xq", "w", "xz", "w_z"}, {"acc"});
+  GraphBuilder::attr(b.node("Cast", {"acc"}, {"accf"}), "to", static_cast<int64_t>(DType::Float32));
+  b.node("Mul", {"accf", "s"}, {"prod"});
+  b.node("Add", {"bias", "prod"}, {"y"});
+  b.output("y");
+  Tensor x(DType::Float32, {M, K});
+  for (int64_t i = 0; i < M * K; ++i) x.data<float>()[i] = std::uniform_real_distribution<float>(-2.0f, 5.0f)(rng);
+  x.data<float>()[5] = std::nanf("");  // skipped by the range scan, quantized to zp
+
+  // DynamicQuantizeLinear as the ONNX spec writes it, then the nodes' arithmetic.
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < M * K; ++i)
+    if (!std::isnan(x.data<float>()[i])) lo = std::min(lo, x.data<float>()[i]), hi = std::max(hi, x.data<float>()[i]);
+  const float xs = (hi - lo) / 255.0f;
+  const int xz = static_cast<int>(std::nearbyint(std::clamp(-lo / xs, 0.0f, 255.0f)));
+  Tensor ref(DType::Float32, {M, N});
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      int32_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const float v = x.data<float>()[m * K + k];
+        const int q = std::isnan(v) ? 0 : static_cast<int>(std::nearbyint(std::clamp(v / xs, -float(xz), 255.0f - xz))) + xz;
+        acc += (q - xz) * w.data<int8_t>()[k * N + n];
+      }
+      const float prod = static_cast<float>(acc) * (xs * ws);
+      ref.data<float>()[m * N + n] = bias[static_cast<size_t>(n)] + prod;
+    }
+  for (int threads : {1, 2}) {
+    const RunResult r = run_graph(b.m, true, {{"x", x}}, threads);
+    EXPECT_TRUE(has_op(r, "saywhen.MatMulIntegerToFloat"));
+    EXPECT_FALSE(has_op(r, "Cast"));
+    ASSERT_EQ(r.outputs[0].shape(), ref.shape());
+    for (int64_t i = 0; i < M * N; ++i)
+      ASSERT_EQ(r.outputs[0].data<float>()[i], ref.data<float>()[i]) << "element " << i << " threads " << threads;
+  }
 }
 
 TEST(QdqFusion, LeavesGroupsItCannotFuseExactly) {

@@ -11,10 +11,13 @@
 // products:
 //   (a - za)(b - zb) = a.b - za.colsum(b) - zb.rowsum(a) + K.za.zb
 //
-// The result is either stored as int32 or requantized exactly the way ONNX
-// Runtime's MLAS does it (the reference for this project's models):
+// The result is stored as int32, or requantized exactly the way ONNX Runtime's
+// MLAS does it (the reference for this project's models):
 //   y = clamp(nearbyint(float(C) * scale[n]), lo - zp, hi - zp) + zp
-// with the product and the clamp in float and round-half-to-even.
+// with the product and the clamp in float and round-half-to-even, or
+// dequantized to float as the unfused MatMulInteger -> Cast -> Mul -> Add
+// chain computes it: y = float(C) * dq_scale[n] + dq_bias[n] (two roundings,
+// no fused multiply-add).
 #pragma once
 
 #include <cstddef>
@@ -51,7 +54,10 @@ struct QGemmArgs {
   const int32_t* b_zp = nullptr;     // [N] or null when every B zero point is 0
   const int32_t* row_sum = nullptr;  // [M] (sum_k A[m,k]), required with b_zp
 
-  // Output: int32 when scale is null, else requantized 8-bit.
+  // Output: float when dq_scale is set, else requantized 8-bit when scale is
+  // set, else int32.
+  const float* dq_scale = nullptr;  // [N]
+  const float* dq_bias = nullptr;   // [N] or null
   const float* scale = nullptr;  // [N]
   int32_t y_zp = 0;
   bool y_signed = false;
@@ -62,6 +68,10 @@ struct QGemmArgs {
 // Computes rows [m0, m1) and columns [n0, n1) of C; n0 must be a multiple of
 // qgemm_n_block(isa) and n1 one too or N.
 void qgemm_run(QIsa isa, const QGemmArgs& args, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+
+// The smallest and largest of x[0..n), NaNs skipped; both start at 0 (the
+// range DynamicQuantizeLinear needs always holds 0).
+void min_max_with_zero(const float* x, int64_t n, float* lo, float* hi);
 
 // row_sum[m] = sum_k A[m, k].
 void qgemm_row_sums(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_t* row_sum);
@@ -109,6 +119,7 @@ void qsoftmax_output_u8_avx512(const uint8_t* x, int64_t n, const float* table, 
                                int32_t y_zp, uint8_t* y);
 void row_sums_avx512(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_t* row_sum);
 
+void min_max_with_zero_avx512(const float* x, int64_t n, float* lo, float* hi);
 void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed);
 void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, int32_t zp, bool is_signed);
 

@@ -100,9 +100,18 @@ __attribute__((noinline)) void tile(const QGemmArgs& g, const Epilogue& ep, cons
     if (g.b_zp) bzp = _mm256_maskload_epi32(g.b_zp + n, mask);
     __m256 scale = _mm256_setzero_ps();
     if (g.scale) scale = _mm256_maskload_ps(g.scale + n, mask);
+    __m256 dq_scale = _mm256_setzero_ps(), dq_bias = _mm256_setzero_ps();
+    if (g.dq_scale) dq_scale = _mm256_maskload_ps(g.dq_scale + n, mask);
+    if (g.dq_bias) dq_bias = _mm256_maskload_ps(g.dq_bias + n, mask);
     SAYWHEN_UNROLL for (int i = 0; i < MR; ++i) {
       __m256i c = _mm256_add_epi32(acc[i][j], off);
       if (g.b_zp) c = _mm256_sub_epi32(c, _mm256_mullo_epi32(_mm256_set1_epi32(g.row_sum[m + i]), bzp));
+      if (g.dq_scale) {
+        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(c), dq_scale);
+        if (g.dq_bias) f = _mm256_add_ps(f, dq_bias);
+        _mm256_maskstore_ps(static_cast<float*>(g.C) + (m + i) * g.ldc + n, mask, f);
+        continue;
+      }
       if (!g.scale) {
         _mm256_maskstore_epi32(static_cast<int32_t*>(g.C) + (m + i) * g.ldc + n, mask, c);
         continue;

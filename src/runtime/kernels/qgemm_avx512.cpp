@@ -98,9 +98,18 @@ void tile(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m, i
     if (g.b_zp) bzp = _mm512_maskz_loadu_epi32(mask, g.b_zp + n);
     __m512 scale = _mm512_setzero_ps();
     if (g.scale) scale = _mm512_maskz_loadu_ps(mask, g.scale + n);
+    __m512 dq_scale = _mm512_setzero_ps(), dq_bias = _mm512_setzero_ps();
+    if (g.dq_scale) dq_scale = _mm512_maskz_loadu_ps(mask, g.dq_scale + n);
+    if (g.dq_bias) dq_bias = _mm512_maskz_loadu_ps(mask, g.dq_bias + n);
     for (int i = 0; i < MR; ++i) {
       __m512i c = _mm512_add_epi32(_mm512_load_si512(acc + i * 64 + j * 16), off);
       if (g.b_zp) c = _mm512_sub_epi32(c, _mm512_mullo_epi32(_mm512_set1_epi32(g.row_sum[m + i]), bzp));
+      if (g.dq_scale) {
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), dq_scale);
+        if (g.dq_bias) f = _mm512_add_ps(f, dq_bias);
+        _mm512_mask_storeu_ps(static_cast<float*>(g.C) + (m + i) * g.ldc + n, mask, f);
+        continue;
+      }
       if (!g.scale) {
         _mm512_mask_storeu_epi32(static_cast<int32_t*>(g.C) + (m + i) * g.ldc + n, mask, c);
         continue;
@@ -191,6 +200,26 @@ void pack_avx512(const void* B, bool b_unsigned, int64_t K, int64_t N, int64_t s
       if (col_sums) _mm512_mask_storeu_epi32(col_sums + c0, cm, sum);
     }
   }
+}
+
+void min_max_with_zero_avx512(const float* x, int64_t n, float* lo, float* hi) {
+  // vminps/vmaxps return their second operand when either is NaN: with the
+  // running value second, a NaN element is skipped (as std::min/max skip it).
+  __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    l = _mm512_min_ps(v, l);
+    h = _mm512_max_ps(v, h);
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);  // masked lanes read 0, inside the range already
+    l = _mm512_min_ps(v, l);
+    h = _mm512_max_ps(v, h);
+  }
+  *lo = _mm512_reduce_min_ps(l);
+  *hi = _mm512_reduce_max_ps(h);
 }
 
 void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {

@@ -69,6 +69,17 @@ void qgemm_run(QIsa isa, const QGemmArgs& args, int64_t m0, int64_t m1, int64_t 
   }
 }
 
+void min_max_with_zero(const float* x, int64_t n, float* lo, float* hi) {
+  if (cpu().avx512) return qgemm_detail::min_max_with_zero_avx512(x, n, lo, hi);
+  float l = 0, h = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    l = std::min(l, x[i]);
+    h = std::max(h, x[i]);
+  }
+  *lo = l;
+  *hi = h;
+}
+
 void qgemm_row_sums(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_t* row_sum) {
   if (cpu().avx512) return qgemm_detail::row_sums_avx512(A, lda, M, K, row_sum);
   for (int64_t m = 0; m < M; ++m) {
@@ -192,6 +203,12 @@ void gemm_ref(const QGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1
       for (int64_t k = 0; k < a.K; ++k) acc += static_cast<int32_t>(arow[k]) * B[k * a.N + n];
       acc += a.col_off[n];
       if (a.b_zp) acc -= a.row_sum[m] * a.b_zp[n];
+      if (a.dq_scale) {
+        float f = static_cast<float>(acc) * a.dq_scale[n];
+        if (a.dq_bias) f = f + a.dq_bias[n];
+        static_cast<float*>(a.C)[m * a.ldc + n] = f;
+        continue;
+      }
       if (!a.scale) {
         static_cast<int32_t*>(a.C)[m * a.ldc + n] = acc;
         continue;

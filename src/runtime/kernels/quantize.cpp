@@ -12,6 +12,12 @@
 //                    pattern (matching it matters more than float accuracy).
 //   saywhen.QLut     (x, x_scale, x_zp, y_scale, y_zp) attr body (graph):
 //                    Q(body(DQ(x))) for an elementwise body, as a byte table.
+//   saywhen.MatMulIntegerToFloat (a, b, a_zp, b_zp, scale [, bias])
+//                    Add(Mul(Cast<float>(MatMulInteger(a, b, a_zp, b_zp)),
+//                    scale), bias), the tail of every weight product that
+//                    ONNX Runtime's quantize_dynamic writes: dequantized in
+//                    the GEMM's epilogue instead of three passes over the
+//                    output, with the same two roundings.
 //
 // All integer products go through the int8 GEMM layer (qgemm.h). Requantization
 // follows ONNX Runtime's MLAS: scale = a_scale * b_scale / y_scale in float,
@@ -221,11 +227,8 @@ std::unique_ptr<Kernel> build_dynamic_quantize_linear(BuildContext& ctx) {
     const Tensor& x = rc.in(0);
     const float* xp = x.data<float>();
     // The range always includes 0 so that 0 is exactly representable.
-    float lo = 0, hi = 0;
-    for (int64_t i = 0; i < x.numel(); ++i) {
-      lo = std::min(lo, xp[i]);
-      hi = std::max(hi, xp[i]);
-    }
+    float lo, hi;
+    min_max_with_zero(xp, x.numel(), &lo, &hi);
     const float scale = (hi - lo) / 255.0f;
     int32_t zp = 0;
     if (scale != 0) zp = static_cast<int32_t>(std::nearbyint(std::min(255.0f, std::max(0.0f, 0.0f - lo / scale))));
@@ -255,7 +258,9 @@ struct QuantIn {  // where one quantization parameter comes from
 
 struct QParams {
   QuantIn a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, bias;
+  QuantIn dq_scale, dq_bias;  // float output: float(acc) * dq_scale (+ dq_bias)
   bool requant = false;  // QLinear* and fused ops: 8-bit output; MatMulInteger, ConvInteger: int32
+  bool float_out = false;  // saywhen.MatMulIntegerToFloat
   bool y_signed = false;
   int64_t b_params = 1;  // 1 (per tensor) or N (per output column)
   bool a_zp_per_row = false;  // MatMulInteger only: a_zero_point with M entries
@@ -273,11 +278,12 @@ QuantIn quant_in(BuildContext& ctx, int i) {
 const Tensor* resolve(const QuantIn& q, const RunContext& rc) { return q.input < 0 ? nullptr : &rc.in(q.input); }
 
 void forget_constants(QParams& p) {
-  for (QuantIn* q : {&p.a_scale, &p.a_zp, &p.b_scale, &p.b_zp, &p.y_scale, &p.y_zp, &p.bias}) q->constant = nullptr;
+  for (QuantIn* q : {&p.a_scale, &p.a_zp, &p.b_scale, &p.b_zp, &p.y_scale, &p.y_zp, &p.bias, &p.dq_scale, &p.dq_bias})
+    q->constant = nullptr;
 }
 
 bool all_constant(const QParams& p) {
-  for (const QuantIn* q : {&p.a_scale, &p.a_zp, &p.b_scale, &p.b_zp, &p.y_scale, &p.y_zp, &p.bias})
+  for (const QuantIn* q : {&p.a_scale, &p.a_zp, &p.b_scale, &p.b_zp, &p.y_scale, &p.y_zp, &p.bias, &p.dq_scale})
     if (q->input >= 0 && !q->constant) return false;
   return true;
 }
@@ -298,6 +304,12 @@ bool prepare_columns(const QParams& p, const RunContext* rc, int64_t N, int64_t 
     any_bzp |= zb != 0;
     const int32_t bias = t_bias ? int_at(t_bias, t_bias->numel() == 1 ? 0 : n) : 0;
     col_off[n] = bias - za * col_sums[n] + static_cast<int32_t>(K) * za * zb;
+  }
+  if (p.float_out) {
+    const Tensor* t = get(p.dq_scale);
+    const float* sc = t->data<float>();
+    const bool per_col = t->numel() > 1;
+    for (int64_t n = 0; n < N; ++n) scale[n] = sc[per_col ? n : 0];
   }
   if (p.requant) {
     const float sa = get(p.a_scale)->data<float>()[0];
@@ -390,6 +402,7 @@ MatMulGeom matmul_geometry(BuildContext& ctx, Shape sa, Shape sb, bool trans_b, 
 // Node input indices of the operands and parameters (-1 = not an input).
 struct GemmInputs {
   int a, b, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, bias;
+  int dq_scale = -1, dq_bias = -1;  // float output (saywhen.MatMulIntegerToFloat)
 };
 
 // Parameters shared by the matrix-product kernels once built.
@@ -510,6 +523,10 @@ class GemmKernel final : public Kernel {
       proto.scale = scale;
       proto.y_zp = int_at(resolve(p.q.y_zp, rc), 0);
     }
+    if (p.q.float_out) {
+      proto.dq_scale = scale;
+      if (const Tensor* bias = resolve(p.q.dq_bias, rc)) proto.dq_bias = bias->data<float>();
+    }
     uint8_t* out = static_cast<uint8_t*>(rc.out(0).raw());
     const size_t esize = p.q.requant ? 1 : 4;
     auto args = [&](int64_t i) {
@@ -566,8 +583,11 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
   q.y_scale = quant_in(ctx, in.y_scale);
   q.y_zp = quant_in(ctx, in.y_zp);
   q.bias = quant_in(ctx, in.bias);
+  q.dq_scale = quant_in(ctx, in.dq_scale);
+  q.dq_bias = quant_in(ctx, in.dq_bias);
+  q.float_out = q.dq_scale.input >= 0;
 
-  DType out = DType::Int32;
+  DType out = q.float_out ? DType::Float32 : DType::Int32;
   if (requant) {
     if (!ctx.has_input(in.y_zp)) ctx.fail("y_zero_point is required");
     out = ctx.input_dtype(in.y_zp);
@@ -608,6 +628,17 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
   if (bzp_cols || bscale_cols) {
     if (q.b_zp.input >= 0 && !bzp_cols) ctx.fail("b_zero_point must have b_scale's size");
     if (requant && !bscale_cols) ctx.fail("b_scale must have b_zero_point's size");
+  }
+  if (q.float_out) {
+    ctx.expect_dtype(q.dq_scale.input, {DType::Float32});
+    const Shape& ss = ctx.input_shape(q.dq_scale.input);
+    if (shape_numel(ss) != 1 && !(shape_numel(ss) == N && ss.back() == N))
+      ctx.fail("scale of shape " + shape_str(ss) + " is unsupported (scalar or per column)");
+    if (q.dq_bias.input >= 0) {
+      ctx.expect_dtype(q.dq_bias.input, {DType::Float32});
+      const Shape& bs = ctx.input_shape(q.dq_bias.input);
+      if (shape_numel(bs) != N || bs.back() != N) ctx.fail("bias of shape " + shape_str(bs) + " must have N elements");
+    }
   }
   if (q.bias.input >= 0) {
     ctx.expect_dtype(q.bias.input, {DType::Int32});
@@ -1047,6 +1078,15 @@ std::unique_ptr<Kernel> build_matmul_integer(BuildContext& ctx) {
   return build_gemm(ctx, GemmInputs{0, 1, -1, 2, -1, 3, -1, -1, -1}, false, false);
 }
 
+// saywhen.MatMulIntegerToFloat (see the top of the file).
+std::unique_ptr<Kernel> build_matmul_integer_to_float(BuildContext& ctx) {
+  ctx.expect_inputs(5, 6);
+  GemmInputs in{0, 1, -1, 2, -1, 3, -1, -1, -1};
+  in.dq_scale = 4;
+  in.dq_bias = 5;
+  return build_gemm(ctx, in, false, false);
+}
+
 std::unique_ptr<Kernel> build_qlinear_matmul(BuildContext& ctx) {
   ctx.expect_inputs(8, 8);
   return build_gemm(ctx, GemmInputs{0, 3, 1, 2, 4, 5, 6, 7, -1}, true, false);
@@ -1327,6 +1367,7 @@ void register_quantize_ops(OpTable& t) {
   t.add("MatMulInteger", build_matmul_integer);
   t.add("QLinearMatMul", build_qlinear_matmul);
   t.add("QMatMul", build_fused_qmatmul, "saywhen");
+  t.add("MatMulIntegerToFloat", build_matmul_integer_to_float, "saywhen");
   t.add("ConvInteger", build_conv_integer);
   t.add("QLinearConv", build_qlinear_conv);
   t.add("QConv", build_qlinear_conv, "saywhen");
