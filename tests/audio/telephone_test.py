@@ -16,7 +16,17 @@ checks are on what a voice agent acts on):
     copy's segmentation within one 512-sample window: at least 95 % of them (measured
     2026-12-01, with `saywhen vad` running the 8 kHz copy through Silero's own 8 kHz
     branch: 46 of 48; the two misses, in silero_test.wav at 16.3 s and 46.8 s, are two
-    windows away; the segment counts agree on every clip but silero_test.wav, 17 vs 19);
+    windows away; the segment counts agree on every clip but silero_test.wav, 17 vs 19).
+    No processing of the copy tried puts every boundary within one window (same clips,
+    2026-12-01, silero-vad 6.2.3 on onnxruntime; the first four also from saywhen's own
+    probabilities, same counts): the 8 kHz branch 46/48, segment counts equal on 6 of 7
+    clips; the copy resampled to 16 kHz (soxr VHQ) through the 16 kHz branch 46/48 but
+    4 of 7, its misses 3 and 8 windows away; the mean of both branches' probabilities
+    47/48, 6 of 7 (its miss, at 46.8 s, 3 windows away); their max 46/48, 6 of 7; min
+    46/48, 4 of 7; geometric mean 46/48, 4 of 7. The 46.8 s miss is lost information:
+    the word ends in a fricative with 83-86 % of its energy above 4 kHz, which the 16 kHz
+    model hears two windows longer than any 8 kHz signal carries. At 16.3 s the 8 kHz
+    branch fires on a weak onset two windows before the 16 kHz model (0.63 against 0.38);
   - at every such pause, Smart Turn v3.2 run by saywhen on the audio up to the segment
     end gives the same decision at 0.5 for both, wherever the original's probability is
     clear of the threshold (|p - 0.5| >= 0.15); closer calls are printed, not asserted.
