@@ -2,8 +2,10 @@
 // no protobuf types, so everything after loading is independent of libonnx.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,35 @@ struct Graph {
   std::map<std::string, saywhen::Tensor> initializers;
 };
 
+// What kernels derive from a model's initializers (int8 weights packed for the
+// GEMM), shared by every plan of the model: a model planned for many input
+// shapes (a text model sees a new length on most calls) packs and holds each
+// weight once instead of once per plan. Keys name the initializer by address,
+// so a copied ModelIR starts with an empty cache of its own.
+class InitializerCache {
+ public:
+  InitializerCache() = default;
+  InitializerCache(const InitializerCache&) {}
+  InitializerCache& operator=(const InitializerCache&) {
+    std::lock_guard<std::mutex> lk(mu_);
+    items_.clear();
+    return *this;
+  }
+  // The entry for key, made by make() the first time (under the lock: two
+  // plans built at once pack a weight once).
+  std::shared_ptr<const void> get(const std::string& key,
+                                  const std::function<std::shared_ptr<const void>()>& make) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto& slot = items_[key];
+    if (!slot) slot = make();
+    return slot;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<const void>> items_;
+};
+
 struct ModelIR {
   std::string path;  // file name used in error messages
   int64_t ir_version = 0;
@@ -54,6 +85,7 @@ struct ModelIR {
   Graph graph;
   // Graph inputs that are not initializers (what a caller must feed).
   std::vector<ValueInfo> runtime_inputs;
+  InitializerCache initializer_cache;
 
   int64_t opset(const std::string& domain) const;
 };

@@ -37,6 +37,14 @@ const Tensor* BuildContext::input_value(int i) const {
   return has_input(i) ? inputs_[static_cast<size_t>(i)]->constant : nullptr;
 }
 
+const Tensor* BuildContext::input_initializer(int i) const {
+  const Tensor* v = input_value(i);
+  if (!v) return nullptr;
+  auto it = model_.graph.initializers.find(node_.inputs[static_cast<size_t>(i)]);
+  if (it == model_.graph.initializers.end() || it->second.raw() != v->raw()) return nullptr;
+  return &it->second;
+}
+
 const Tensor& BuildContext::require_value(int i) const {
   if (!has_input(i)) fail("input " + std::to_string(i) + " is required");
   const Tensor* t = inputs_[static_cast<size_t>(i)]->constant;

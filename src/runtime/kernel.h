@@ -92,6 +92,10 @@ class BuildContext {
   const Tensor* input_value(int i) const;      // constant value or nullptr
   const Tensor& require_value(int i) const;    // throws NotStatic if not constant
   std::vector<int64_t> require_ints(int i) const;  // int32/int64 constant as int64s
+  // The model's own initializer when input i is one (not a folded or fixed
+  // value): what a kernel derives from it may go in the model's cache.
+  const Tensor* input_initializer(int i) const;
+  const InitializerCache& initializer_cache() const { return model_.initializer_cache; }
 
   // --- outputs ---
   int num_outputs() const { return static_cast<int>(outputs_.size()); }

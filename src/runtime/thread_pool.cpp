@@ -34,6 +34,21 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+int64_t ThreadPool::run_chunks(uint32_t gen, const RangeFn& fn, int64_t n, int64_t chunk, int64_t chunks) {
+  int64_t ran = 0;
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(c >> 32) != gen) return ran;
+    const int64_t i = static_cast<int64_t>(c & 0xFFFFFFFFu);
+    if (i >= chunks) return ran;
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    fn(i * chunk, std::min(n, (i + 1) * chunk));
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    ++ran;
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
 void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
   if (n <= 0) return;
   min_chunk = std::max<int64_t>(1, min_chunk);
@@ -42,33 +57,38 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
     fn(0, n);
     return;
   }
-  int64_t chunk = (n + chunks - 1) / chunks;
+  const int64_t chunk = (n + chunks - 1) / chunks;
+  chunks = (n + chunk - 1) / chunk;
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
   job_ = &fn;
   job_n_ = n;
   job_chunk_ = chunk;
-  pending_.store(threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  job_chunks_ = chunks;
+  done_.store(0, std::memory_order_relaxed);
+  claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  generation_.store(gen, std::memory_order_seq_cst);
   // A worker that went to sleep registered itself before re-checking the
   // generation (both seq_cst), so either it sees the new job or we see it here.
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lk(mu_);
     cv_work_.notify_all();
   }
-  fn(0, std::min(n, chunk));  // chunk 0 on the caller
-  for (unsigned spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+  run_chunks(gen, fn, n, chunk, chunks);
+  // Every chunk is claimed; wait for the ones workers are still running.
+  for (unsigned spins = 0; done_.load(std::memory_order_acquire) != chunks; ++spins) {
     if (spins < 4096)
       SAYWHEN_CPU_RELAX();
     else
-      std::this_thread::yield();  // a worker was descheduled: let it run
+      std::this_thread::yield();  // the worker running a chunk was descheduled
   }
   job_ = nullptr;
 }
 
-void ThreadPool::worker(int index) {
-  int64_t seen = 0;
+void ThreadPool::worker(int /*index*/) {
+  uint32_t seen = 0;
   for (;;) {
     // Spin for new work, then block.
-    int64_t gen = generation_.load(std::memory_order_acquire);
+    uint32_t gen = generation_.load(std::memory_order_acquire);
     if (gen == seen && !stop_.load(std::memory_order_relaxed)) {
       auto until = std::chrono::steady_clock::now() + kSpinTime;
       for (unsigned spins = 1;; ++spins) {
@@ -89,11 +109,13 @@ void ThreadPool::worker(int index) {
     }
     if (stop_.load()) return;
     seen = gen;
+    // The job fields may already belong to a later generation; the claim
+    // (tagged with `gen`) fails then, before anything runs. A claim that
+    // succeeds proves the job of `gen` is still live, and it published these
+    // fields before `gen`.
     const RangeFn* job = job_;
-    int64_t n = job_n_, chunk = job_chunk_;
-    int64_t begin = chunk * index;
-    if (begin < n) (*job)(begin, std::min(n, begin + chunk));
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    const int64_t n = job_n_, chunk = job_chunk_, chunks = job_chunks_;
+    if (job) run_chunks(gen, *job, n, chunk, chunks);
   }
 }
 

@@ -1,11 +1,14 @@
 // A fixed pool of worker threads for intra-op parallelism. parallel_for splits
-// [0, n) into contiguous chunks, runs one on the calling thread and waits.
+// [0, n) into contiguous chunks that the calling thread and the workers claim
+// one at a time, and returns when every chunk is done.
 //
 // A model runs ~100 small ops per inference, each a fork/join of a few
 // microseconds, so waking a sleeping thread per op (a futex round trip, 5-20 us)
 // would cost more than the op. Workers therefore spin for a short while after
-// each job before they block, and the caller spins while it waits for them:
-// back-to-back ops find the workers awake.
+// each job before they block, and back-to-back ops find them awake. Because the
+// caller claims chunks too, a worker that is not running (an oversubscribed
+// machine) delays nothing: the caller does its share, and waits only for
+// chunks a worker has actually started.
 #pragma once
 
 #include <atomic>
@@ -46,12 +49,18 @@ class ThreadPool {
   void worker(int index);
   int threads_;
   std::vector<std::thread> workers_;
+  // Claims chunks of the job of generation `gen` until none is left; returns
+  // how many it ran.
+  int64_t run_chunks(uint32_t gen, const RangeFn& fn, int64_t n, int64_t chunk, int64_t chunks);
   // The job: written by the caller before it bumps generation_ (release),
   // read by workers after they see the new generation (acquire).
   const RangeFn* job_ = nullptr;
-  int64_t job_n_ = 0, job_chunk_ = 0;
-  std::atomic<int64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  int64_t job_n_ = 0, job_chunk_ = 0, job_chunks_ = 0;
+  std::atomic<uint32_t> generation_{0};
+  // (generation << 32) | next unclaimed chunk: a claim made for an old
+  // generation fails, so a worker that wakes late never runs a finished job.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> done_{0};  // chunks of the current job finished
   std::atomic<bool> stop_{false};
   // Blocking fallback for workers that spun without finding work.
   std::mutex mu_;

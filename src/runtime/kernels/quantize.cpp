@@ -646,16 +646,30 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
     if (nb != N && nb != 1) ctx.fail("bias must have N or 1 elements");
   }
 
-  // Pack a constant B now.
+  // Pack a constant B now (once per model for an initializer).
   const Tensor* b_const = ctx.input_value(in.b);
   const size_t mb = qgemm_packed_b_bytes(p.isa, K, N);
   if (b_const && !p.g.a_mat.empty()) {
-    p.pb.matrices = p.g.b_matrices;
-    p.pb.matrix_bytes = mb;
-    p.pb.bytes = std::make_shared<AlignedBytes>(mb * static_cast<size_t>(p.g.b_matrices));
-    p.pb.col_sums.resize(static_cast<size_t>(p.g.b_matrices * N));
-    ThreadPool inline_pool(1);
-    pack_all(p, static_cast<const uint8_t*>(b_const->raw()), p.pb.bytes->data, p.pb.col_sums.data(), &inline_pool);
+    auto pack = [&]() -> std::shared_ptr<const void> {
+      auto pb = std::make_shared<PackedB>();
+      pb->matrices = p.g.b_matrices;
+      pb->matrix_bytes = mb;
+      pb->bytes = std::make_shared<AlignedBytes>(mb * static_cast<size_t>(p.g.b_matrices));
+      pb->col_sums.resize(static_cast<size_t>(p.g.b_matrices * N));
+      ThreadPool inline_pool(1);
+      pack_all(p, static_cast<const uint8_t*>(b_const->raw()), pb->bytes->data, pb->col_sums.data(), &inline_pool);
+      return pb;
+    };
+    std::shared_ptr<const void> packed;
+    if (const Tensor* init = ctx.input_initializer(in.b)) {
+      const std::string key = "qgemm-b " + std::to_string(reinterpret_cast<uintptr_t>(init->raw())) + " " +
+                              qgemm_isa_name(p.isa) + " " + std::to_string(p.trans_b) + std::to_string(p.b_unsigned) +
+                              " " + shape_str(init->shape()) + " " + std::to_string(K) + "x" + std::to_string(N);
+      packed = ctx.initializer_cache().get(key, pack);
+    } else {
+      packed = pack();
+    }
+    p.pb = *static_cast<const PackedB*>(packed.get());
     if (all_constant(q) && !q.a_zp_per_row) {
       StaticColumns& c = p.cols;
       c.col_off.resize(static_cast<size_t>(p.g.b_matrices * N));
