@@ -5,7 +5,6 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "graph.h"
 
@@ -211,13 +210,17 @@ int64_t ModelIR::opset(const std::string& domain) const {
   return it == opsets.end() ? 0 : it->second;
 }
 
-std::unique_ptr<ModelIR> load_onnx(const void* data, size_t size, const std::string& name) {
+namespace {
+
+void parse_model(const void* data, size_t size, const std::string& name, onnx::ModelProto* mp) {
   if (size == 0) throw Error(name + ": file is empty");
   if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw Error(name + ": file is larger than 2 GiB, which protobuf cannot parse");
-  onnx::ModelProto mp;
-  if (!mp.ParseFromArray(data, static_cast<int>(size)))
+  if (!mp->ParseFromArray(data, static_cast<int>(size)))
     throw Error(name + ": not a valid ONNX model (protobuf parse failed; truncated or not an .onnx file?)");
+}
+
+std::unique_ptr<ModelIR> convert_model(const onnx::ModelProto& mp, const std::string& name) {
   if (!mp.has_graph()) throw Error(name + ": model has no graph (not an ONNX model?)");
   auto ir = std::make_unique<ModelIR>();
   ir->path = name;
@@ -243,13 +246,30 @@ std::unique_ptr<ModelIR> load_onnx(const void* data, size_t size, const std::str
   return ir;
 }
 
+}  // namespace
+
+std::unique_ptr<ModelIR> load_onnx(const void* data, size_t size, const std::string& name) {
+  onnx::ModelProto mp;
+  parse_model(data, size, name, &mp);
+  return convert_model(mp, name);
+}
+
 std::unique_ptr<ModelIR> load_onnx_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string bytes = ss.str();
-  return load_onnx(bytes.data(), bytes.size(), path);
+  // The file, the parsed message and the converted weights are each about the
+  // model's size: read the file in one piece and drop it once parsed, so that
+  // at most two of them are alive at once (peak memory of loading).
+  onnx::ModelProto mp;
+  {
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
+    if (!f) throw Error(path + ": cannot open file");
+    const std::streamoff size = f.tellg();
+    if (size < 0) throw Error(path + ": cannot read file");
+    std::string bytes(static_cast<size_t>(size), '\0');
+    f.seekg(0);
+    if (!f.read(bytes.data(), size)) throw Error(path + ": cannot read file");
+    parse_model(bytes.data(), bytes.size(), path, &mp);
+  }
+  return convert_model(mp, path);
 }
 
 Tensor load_tensor_proto(const void* data, size_t size, const std::string& name) {
