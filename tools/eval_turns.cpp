@@ -10,12 +10,19 @@
 // the true end. Sweeping the knob traces the trade-off curve; the metrics read it:
 //   FC@300, FC@600: the false cut-off rate where the mean latency is 300 / 600 ms;
 //   Lat@5%, Lat@10%: the mean latency where the false cut-off rate is 5 % / 10 %.
+// The saywhen preset's threshold may depend on the silence so far (its parameters
+// threshold_early, threshold_relax_s): the knob is its `threshold`, and the rule that
+// turns a knob into a decision is the preset's own (Stream::end_threshold).
+//
+// --dump-scores FILE.jsonl writes every score each policy computed, per example, for
+// offline analysis (eval/tune.py).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -32,17 +39,25 @@ namespace saywhen::cli {
 namespace {
 
 struct Example {
-  std::string id, lang, condition, audio;
+  std::string id, turn_id, lang, condition, kind, pattern, audio;
   double turn_end = 0;
+  std::vector<std::pair<double, double>> pauses;  // true mid-turn pauses (start_s, end_s)
   std::vector<std::pair<double, std::string>> transcript_end_text;  // (end_s, text)
   std::vector<std::tuple<std::string, double, double>> pieces;      // text, start, end
   std::vector<std::string> agent_turns;
 };
 
+// One score a policy computed in a pause.
+struct Score {
+  double t, pause_s;      // when, and the silence so far
+  float audio_p, text_p;  // the models' probabilities (NaN when a model did not run)
+  float score;            // what the policy compares to its threshold
+};
+
 // One policy's observed scores for one example.
 struct Trace {
-  std::vector<std::pair<double, float>> scores;  // (t, score) in time order
-  double timeout = INFINITY;                    // the policy's own timeout decision
+  std::vector<Score> scores;  // in time order
+  double timeout = INFINITY;  // the policy's own timeout decision
 };
 
 // The saywhen policy's two variants see the same audio scores: one run with the
@@ -60,6 +75,8 @@ struct PolicySpec {
   bool knob_is_silence = false;   // vad: the knob is the pause length
   std::vector<double> grid;       // knob values, in the order latency grows
   double default_knob = 0.5;      // the policy's documented operating point
+  // The score needed at a knob value and a pause length (Stream::end_threshold); null: the knob.
+  std::function<double(double, double)> rule;
 };
 
 std::vector<double> range(double lo, double hi, double step) {
@@ -68,27 +85,43 @@ std::vector<double> range(double lo, double hi, double step) {
   return v;
 }
 
-std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhen_defaults) {
+// `saywhen_params`: the saywhen preset's parameters (defaults with --param overrides).
+std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhen_params) {
   std::vector<PolicySpec> out;
   // Thresholds: a higher threshold waits longer, so the grid runs low to high.
   // VAD silence only: every window of a pause is a candidate decision point.
   out.push_back({"vad", "saywhen",
                  {{"audio_model", 0}, {"trace", 1}, {"rescore_ms", 32}, {"threshold", 2}, {"eager_threshold", 0},
                   {"max_silence_s", 30}},
-                 false, true, range(0.16, 3.0, 0.032), 0.8});
-  out.push_back({"pipecat", "pipecat", {{"threshold", 2}}, false, false, range(0.0, 1.0, 0.01), 0.5});
-  std::map<std::string, double> observe{{"trace", 1}, {"threshold", 2}, {"eager_threshold", 0}};
-  const double th = saywhen_defaults.count("threshold") ? saywhen_defaults.at("threshold") : 0.5;
-  out.push_back({"saywhen", "saywhen", observe, false, false, range(0.0, 1.0, 0.01), th});
-  out.push_back({"saywhen+text", "saywhen", observe, true, false, range(0.0, 1.0, 0.01), th});
+                 false, true, range(0.16, 3.0, 0.032), 0.8, nullptr});
+  out.push_back({"pipecat", "pipecat", {{"threshold", 2}}, false, false, range(0.0, 1.0, 0.01), 0.5, nullptr});
+  // Observe mode: every score reported, none ends the turn (a threshold over any score).
+  std::map<std::string, double> observe = saywhen_params;
+  for (const auto& [k, v] : std::map<std::string, double>{{"trace", 1}, {"threshold", 2}, {"eager_threshold", 0}})
+    observe[k] = v;
+  const double th = saywhen_params.count("threshold") ? saywhen_params.at("threshold") : 0.5;
+  const auto rule = turn::Stream::end_threshold("saywhen", saywhen_params);
+  // The threshold at a pause's first score is threshold + threshold_early: the knob runs
+  // from -threshold_early to 1, in hundredths (eval/tune.py replays the same grid).
+  const double early = saywhen_params.count("threshold_early") ? saywhen_params.at("threshold_early") : 0.0;
+  std::vector<double> grid;
+  for (long i = -std::lround(100 * std::max(0.0, early)); i <= 100; ++i) grid.push_back(static_cast<double>(i) / 100.0);
+  out.push_back({"saywhen", "saywhen", observe, false, false, grid, th, rule});
+  out.push_back({"saywhen+text", "saywhen", observe, true, false, grid, th, rule});
   return out;
 }
 
 // The time the turn ends for knob value `k`.
 double decision(const PolicySpec& p, const Trace& tr, double k) {
-  for (const auto& [t, s] : tr.scores) {
-    // The VAD baseline's "score" is the pause length so far.
-    if (p.knob_is_silence ? s >= k - 1e-6 : (!std::isnan(s) && s >= k)) return t;
+  for (const Score& s : tr.scores) {
+    // The VAD baseline's knob is the pause length.
+    if (p.knob_is_silence) {
+      if (s.pause_s >= k - 1e-6) return s.t;
+      continue;
+    }
+    if (std::isnan(s.score)) continue;
+    const double need = p.rule ? p.rule(k, s.pause_s) : k;
+    if (s.score >= need) return s.t;
   }
   return tr.timeout;
 }
@@ -167,8 +200,13 @@ std::vector<Example> read_manifest(const std::string& dir, const std::vector<std
       j = nlohmann::json::parse(line);
       Example e;
       e.id = j.at("id").get<std::string>();
+      e.turn_id = j.value("turn_id", e.id);
       e.lang = j.value("lang", "?");
       e.condition = j.value("condition", "clean");
+      e.kind = j.value("kind", "");
+      e.pattern = j.value("pattern", "");
+      if (j.contains("pauses"))
+        for (const auto& pz : j["pauses"]) e.pauses.emplace_back(pz.at(0).get<double>(), pz.at(1).get<double>());
       e.audio = dir + "/" + j.at("audio").get<std::string>();
       e.turn_end = j.at("turn_end_s").get<double>();
       if (j.contains("transcript"))
@@ -212,13 +250,45 @@ void run_policy(const std::shared_ptr<const turn::Engine>& engine, const PolicyS
   stream.finish(1.0);
   for (const auto& e : stream.take_events()) {
     if (e.type == turn::EventType::pause) {
-      tr.scores.emplace_back(e.t, p.knob_is_silence ? static_cast<float>(e.pause_s) : e.score);
-      if (audio_only) audio_only->scores.emplace_back(e.t, e.audio_p);
+      tr.scores.push_back({e.t, e.pause_s, e.audio_p, e.text_p, p.knob_is_silence ? NAN : e.score});
+      if (audio_only) audio_only->scores.push_back({e.t, e.pause_s, e.audio_p, NAN, e.audio_p});
     } else if (e.type == turn::EventType::end_of_turn && e.reason == "timeout" && !std::isfinite(tr.timeout)) {
       tr.timeout = e.t;
       if (audio_only) audio_only->timeout = e.t;
     }
   }
+}
+
+// NaN as JSON null.
+nlohmann::json num_or_null(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+// One line per example and policy: the labels and every score the policy computed.
+void dump_scores(const std::string& path, const std::vector<PolicySpec>& specs, const std::vector<Example>& examples,
+                 const std::vector<std::vector<Trace>>& traces) {
+  std::ofstream f(path);
+  if (!f) throw Error(path + ": cannot write");
+  for (size_t i = 0; i < examples.size(); ++i) {
+    const Example& e = examples[i];
+    for (size_t s = 0; s < specs.size(); ++s) {
+      const Trace& tr = traces[s][i];
+      nlohmann::json j;
+      j["id"] = e.id;
+      j["turn_id"] = e.turn_id;
+      j["lang"] = e.lang;
+      j["condition"] = e.condition;
+      j["kind"] = e.kind;
+      j["pattern"] = e.pattern;
+      j["turn_end_s"] = e.turn_end;
+      j["pauses"] = e.pauses;
+      j["policy"] = specs[s].name;
+      j["timeout_t"] = num_or_null(std::isfinite(tr.timeout) ? tr.timeout : NAN);
+      auto& sc = j["scores"] = nlohmann::json::array();
+      for (const Score& x : tr.scores)
+        sc.push_back({x.t, x.pause_s, num_or_null(x.audio_p), num_or_null(x.text_p), num_or_null(x.score)});
+      f << j.dump() << "\n";
+    }
+  }
+  if (!f) throw Error(path + ": write failed");
 }
 
 std::string fmt(double v, bool pct) {
@@ -273,8 +343,8 @@ void draw_plot(const std::string& path, const std::vector<PolicySpec>& specs,
 
 void add_eval_turns(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval-turns", "False cut-offs vs latency of turn policies on a labelled set");
-  static std::string dir, plot_path, models_dir, text_model;
-  static std::vector<std::string> policies, conditions;
+  static std::string dir, plot_path, models_dir, text_model, dump_path;
+  static std::vector<std::string> policies, conditions, params;
   static bool json = false;
   static int threads = 2;
   static size_t limit = 0;
@@ -287,8 +357,30 @@ void add_eval_turns(CLI::App& app) {
   cmd->add_option("--models", models_dir, "Models folder");
   cmd->add_option("--text-model", text_model, "Text model folder (default: the shipped one)");
   cmd->add_option("--threads", threads, "Examples evaluated in parallel")->check(CLI::Range(1, 64));
+  cmd->add_option("--param", params,
+                  "KEY=VALUE: a saywhen preset parameter for the saywhen policies (e.g. rescore_ms=64; "
+                  "saywhen detect --list-settings shows them)");
+  cmd->add_option("--dump-scores", dump_path,
+                  "Write every score each policy computed to this JSONL file, one line per example and policy: "
+                  "id, turn_id, lang, condition, kind, pattern, turn_end_s, pauses, policy, timeout_t (the "
+                  "policy's own timeout decision, null if none) and scores [[t, pause_s, audio_p, text_p, score], ...] "
+                  "(null: not computed; the vad policy has no score, its knob is pause_s)");
   cmd->callback([] {
-    auto specs = policy_specs(turn::Stream::parameter_names("saywhen"));
+    auto saywhen_params = turn::Stream::parameter_names("saywhen");
+    for (const auto& kv : params) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) throw Error("--param " + kv + ": expected KEY=VALUE");
+      const std::string key = kv.substr(0, eq);
+      if (!saywhen_params.count(key)) throw Error("--param " + kv + ": the saywhen preset has no parameter " + key);
+      try {
+        size_t used = 0;
+        saywhen_params[key] = std::stod(kv.substr(eq + 1), &used);
+        if (used != kv.size() - eq - 1) throw std::invalid_argument("trailing characters");
+      } catch (const std::exception&) {
+        throw Error("--param " + kv + ": the value is not a number");
+      }
+    }
+    auto specs = policy_specs(saywhen_params);
     if (!policies.empty()) {
       std::vector<PolicySpec> keep;
       for (const auto& name : policies) {
@@ -337,6 +429,7 @@ void add_eval_turns(CLI::App& app) {
     for (auto& t : pool) t.join();
     std::cerr << "\n";
     if (!first_error.empty()) throw Error(first_error);
+    if (!dump_path.empty()) dump_scores(dump_path, specs, examples, traces);
 
     // Groups: all, per language, per condition.
     std::map<std::string, std::vector<size_t>> groups;

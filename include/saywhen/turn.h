@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -105,6 +106,12 @@ class Stream {
 
   // The parameters `settings` may set for `preset`, with their defaults.
   static std::map<std::string, double> parameter_names(const std::string& preset);
+  // The score at which `preset` ends the turn after `pause_s` seconds of silence when
+  // its `threshold` parameter is `threshold` (the saywhen preset's threshold falls as
+  // the silence grows; `settings` as in StreamOptions, unset keys at their defaults).
+  // Returns f(threshold, pause_s).
+  static std::function<double(double threshold, double pause_s)> end_threshold(
+      const std::string& preset, const std::map<std::string, double>& settings);
 
   struct Impl;
 

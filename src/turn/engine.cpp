@@ -124,4 +124,11 @@ std::map<std::string, double> Stream::parameter_names(const std::string& preset)
   throw Error("unknown preset '" + preset + "' (available: saywhen, pipecat)");
 }
 
+std::function<double(double, double)> Stream::end_threshold(const std::string& preset,
+                                                           const std::map<std::string, double>& settings) {
+  if (preset == "pipecat") return [](double threshold, double) { return threshold; };
+  if (preset == "saywhen") return saywhen_end_threshold(settings);
+  throw Error("unknown preset '" + preset + "' (available: saywhen, pipecat)");
+}
+
 }  // namespace saywhen::turn

@@ -2,6 +2,7 @@
 // Each preset is one Policy; Stream (engine.cpp) feeds it 16 kHz mono audio.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -57,5 +58,7 @@ std::unique_ptr<Policy> make_pipecat_policy(const Engine::Impl& engine, const st
 std::map<std::string, double> pipecat_defaults();
 std::unique_ptr<Policy> make_saywhen_policy(const Engine::Impl& engine, const std::map<std::string, double>& settings);
 std::map<std::string, double> saywhen_defaults();
+// The saywhen preset's end-of-turn threshold after pause_s of silence (Stream::end_threshold).
+std::function<double(double, double)> saywhen_end_threshold(const std::map<std::string, double>& settings);
 
 }  // namespace saywhen::turn

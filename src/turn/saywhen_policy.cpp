@@ -2,7 +2,11 @@
 // Smart Turn re-scores the turn's audio every rescore_ms (it hears more trailing
 // silence each time, and a finished turn's probability rises with it), fused with
 // the text model's p(finished) when a transcript is given. The turn ends when the
-// score reaches `threshold`, eagerly at `eager_threshold`, or after max_silence_s.
+// score reaches the threshold, eagerly at `eager_threshold`, or after max_silence_s.
+// The threshold falls as the pause grows: `threshold` + `threshold_early` at the
+// first score (pause_ms), linearly down to `threshold` at threshold_relax_s, so an
+// early score must be surer than a late one. The defaults were chosen on the
+// development half of the evaluation set (eval/tune.py, docs/evaluation.md run 4).
 // While the agent speaks, user speech is a barge_in (long enough, or the text model
 // says it is not a backchannel) or a backchannel.
 //
@@ -28,13 +32,15 @@ struct SaywhenParams {
   double vad_threshold = 0.5;      // a window is speech at p >= this
   double vad_neg_threshold = 0.35; // in speech, a window is silence at p < this
   double start_ms = 96;            // speech that starts (or resumes) a turn
-  double pause_ms = 160;           // silence that makes a pause: the first score
-  double rescore_ms = 160;         // re-score interval while the pause lasts
-  double threshold = 0.5;          // score that ends the turn
+  double pause_ms = 96;            // silence that makes a pause: the first score
+  double rescore_ms = 384;         // re-score interval while the pause lasts
+  double threshold = 0.5;          // score that ends the turn (once the pause is threshold_relax_s long)
+  double threshold_early = 0.5;    // extra score needed at the first score of a pause, falling to 0 at threshold_relax_s
+  double threshold_relax_s = 2.0;  // silence from which `threshold` alone applies
   double eager_threshold = 0.3;    // score for end_of_turn_eager (0: off)
   double max_silence_s = 2.0;      // a pause this long ends the turn anyway (2 s beat 3 s: docs/evaluation.md)
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
-  double text_weight = 0.5;        // weight of the text model's p(finished) when a transcript is given
+  double text_weight = 0.9;        // weight of the text model's p(finished) when a transcript is given
   double max_turn_s = 0;           // a pause after a turn this long ends it (0: no limit)
   double barge_in_ms = 400;        // agent speaking: user speech this long is an interruption
   double audio_model = 1;          // 0: no Smart Turn (VAD-only scores)
@@ -48,6 +54,8 @@ struct SaywhenParams {
     t.bind("pause_ms", &pause_ms, "silence that makes a pause");
     t.bind("rescore_ms", &rescore_ms, "re-score interval during a pause");
     t.bind("threshold", &threshold, "score that ends the turn");
+    t.bind("threshold_early", &threshold_early, "extra score needed early in a pause (falls to 0 at threshold_relax_s)");
+    t.bind("threshold_relax_s", &threshold_relax_s, "silence from which threshold alone applies");
     t.bind("eager_threshold", &eager_threshold, "score for end_of_turn_eager");
     t.bind("max_silence_s", &max_silence_s, "silence timeout");
     t.bind("pre_speech_ms", &pre_speech_ms, "audio before the turn given to Smart Turn");
@@ -57,6 +65,15 @@ struct SaywhenParams {
     t.bind("audio_model", &audio_model, "1: Smart Turn scores; 0: VAD only");
     t.bind("trace", &trace, "1: a pause event at every score");
     return t;
+  }
+
+  // The score that ends the turn after pause_s of silence: threshold + threshold_early
+  // at the first score (pause_ms), falling linearly to threshold at threshold_relax_s.
+  double end_threshold(double th, double pause_s) const {
+    const double first = pause_ms / 1000.0;
+    if (threshold_early == 0 || threshold_relax_s <= first) return th;
+    const double f = std::clamp((threshold_relax_s - pause_s) / (threshold_relax_s - first), 0.0, 1.0);
+    return th + threshold_early * f;
   }
 };
 
@@ -224,7 +241,7 @@ class SaywhenPolicy final : public Policy {
       e.pause_s = pause_s;
       score(t, e);
       if (first || p_.trace > 0) out.push_back(e);
-      if (!std::isnan(e.score) && e.score >= static_cast<float>(p_.threshold)) {
+      if (!std::isnan(e.score) && e.score >= static_cast<float>(p_.end_threshold(p_.threshold, pause_s))) {
         Event end = e;
         end.type = EventType::end_of_turn;
         out.push_back(end);
@@ -232,7 +249,7 @@ class SaywhenPolicy final : public Policy {
         return;
       }
       if (p_.eager_threshold > 0 && !eager_sent_ && !std::isnan(e.score) &&
-          e.score >= static_cast<float>(p_.eager_threshold)) {
+          e.score >= static_cast<float>(p_.end_threshold(p_.eager_threshold, pause_s))) {
         Event eager = e;
         eager.type = EventType::end_of_turn_eager;
         out.push_back(eager);
@@ -329,6 +346,13 @@ class SaywhenPolicy final : public Policy {
 std::map<std::string, double> saywhen_defaults() {
   SaywhenParams p;
   return p.table().values();
+}
+
+std::function<double(double, double)> saywhen_end_threshold(const std::map<std::string, double>& settings) {
+  SaywhenParams p;
+  ParamTable t = p.table();
+  for (const auto& [k, v] : settings) t.set(k, v);
+  return [p](double threshold, double pause_s) { return p.end_threshold(threshold, pause_s); };
 }
 
 std::unique_ptr<Policy> make_saywhen_policy(const Engine::Impl& engine, const std::map<std::string, double>& settings) {
