@@ -60,10 +60,10 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
   const int64_t chunk = (n + chunks - 1) / chunks;
   chunks = (n + chunk - 1) / chunk;
   const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
-  job_ = &fn;
-  job_n_ = n;
-  job_chunk_ = chunk;
-  job_chunks_ = chunks;
+  job_.store(&fn, std::memory_order_relaxed);
+  job_n_.store(n, std::memory_order_relaxed);
+  job_chunk_.store(chunk, std::memory_order_relaxed);
+  job_chunks_.store(chunks, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
   generation_.store(gen, std::memory_order_seq_cst);
@@ -81,7 +81,6 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
     else
       std::this_thread::yield();  // the worker running a chunk was descheduled
   }
-  job_ = nullptr;
 }
 
 void ThreadPool::worker(int /*index*/) {
@@ -113,8 +112,9 @@ void ThreadPool::worker(int /*index*/) {
     // (tagged with `gen`) fails then, before anything runs. A claim that
     // succeeds proves the job of `gen` is still live, and it published these
     // fields before `gen`.
-    const RangeFn* job = job_;
-    const int64_t n = job_n_, chunk = job_chunk_, chunks = job_chunks_;
+    const RangeFn* job = job_.load(std::memory_order_relaxed);
+    const int64_t n = job_n_.load(std::memory_order_relaxed), chunk = job_chunk_.load(std::memory_order_relaxed),
+                  chunks = job_chunks_.load(std::memory_order_relaxed);
     if (job) run_chunks(gen, *job, n, chunk, chunks);
   }
 }

@@ -53,9 +53,11 @@ class ThreadPool {
   // how many it ran.
   int64_t run_chunks(uint32_t gen, const RangeFn& fn, int64_t n, int64_t chunk, int64_t chunks);
   // The job: written by the caller before it bumps generation_ (release),
-  // read by workers after they see the new generation (acquire).
-  const RangeFn* job_ = nullptr;
-  int64_t job_n_ = 0, job_chunk_ = 0, job_chunks_ = 0;
+  // read by workers after they see the new generation (acquire). Atomic
+  // (relaxed) because a worker that wakes late may read them while the next
+  // job writes them; its tagged claim then fails and the values go unused.
+  std::atomic<const RangeFn*> job_{nullptr};
+  std::atomic<int64_t> job_n_{0}, job_chunk_{0}, job_chunks_{0};
   std::atomic<uint32_t> generation_{0};
   // (generation << 32) | next unclaimed chunk: a claim made for an old
   // generation fails, so a worker that wakes late never runs a finished job.
