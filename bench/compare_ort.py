@@ -132,6 +132,23 @@ def saywhen_bench(exe: Path, path: Path, feeds_dir: Path, threads: int, runs: in
     return json.loads(out[-1])
 
 
+def saywhen_baseline_rss(exe: Path, tmp: Path) -> float:
+    """Peak RSS (MB) of `saywhen onnx bench` on a one-node model: the process's own
+    share (binary, libraries, allocator), so that a model's figure can be given as
+    what loading and running it added, the way ONNX Runtime's is measured."""
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "baseline",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    path = tmp / "baseline.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    feeds = tmp / "baseline-feeds"
+    feeds.mkdir(exist_ok=True)
+    np.save(feeds / "x.npy", np.zeros(1, np.float32))
+    return float(saywhen_bench(exe, path, feeds, 1, 1)["rss_mb"])
+
+
 def vad_rows(bench: Path, shared: Path, runs: int) -> list[str]:
     """Silero VAD as a stream, saywhen vs ONNX Runtime, 1 thread."""
     import wave
@@ -261,6 +278,7 @@ def main() -> int:
     peak_int8 = mhz * 1e6 * 2 * 64 * 2 / 1e9
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        base_rss = saywhen_baseline_rss(args.saywhen, Path(tmp))
         for name, path, feeds, ort_path in models:
             if args.only and args.only not in name:
                 continue
@@ -280,7 +298,8 @@ def main() -> int:
                 rows.append({
                     "model": name, "threads": t, "ort_ms": ort_ms, "saywhen_ms": sw["p50_ms"],
                     "ratio": sw["p50_ms"] / ort_ms, "saywhen_load_ms": sw["load_ms"], "ort_load_ms": ort_load_ms,
-                    "saywhen_rss_mb": sw["rss_mb"], "ort_rss_delta_mb": ort_rss, "gops": gops,
+                    "saywhen_rss_mb": sw["rss_mb"], "saywhen_rss_added_mb": sw["rss_mb"] - base_rss,
+                    "ort_rss_delta_mb": ort_rss, "gops": gops,
                     "peak_gops": peak, "gmacs": macs / 1e9,
                 })
                 r = rows[-1]
@@ -290,7 +309,7 @@ def main() -> int:
         f"Measured {date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores, {mhz:.0f} MHz), "
         f"onnxruntime {ort.__version__}, `bench/compare_ort.py --runs {args.runs}`.",
         "",
-        "| model | threads | ONNX Runtime ms | saywhen ms | ratio | saywhen GOP/s (% of peak) | load+first ms saywhen / ORT | peak RSS MB saywhen (whole process) / ORT (added to Python) |",
+        "| model | threads | ONNX Runtime ms | saywhen ms | ratio | saywhen GOP/s (% of peak) | load+first ms saywhen / ORT | peak RSS MB added by the model: saywhen / ORT (saywhen whole process) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -298,9 +317,13 @@ def main() -> int:
         lines.append(
             f"| {r['model']} | {r['threads']} | {r['ort_ms']:.3f} | {r['saywhen_ms']:.3f} | **{r['ratio']:.2f}** | "
             f"{r['gops']:.0f} ({pct:.0f}%) | {r['saywhen_load_ms']:.0f} / {r['ort_load_ms']:.0f} | "
-            f"{r['saywhen_rss_mb']:.0f} / {r['ort_rss_delta_mb']:.0f} |")
+            f"{r['saywhen_rss_added_mb']:.0f} / {r['ort_rss_delta_mb']:.0f} ({r['saywhen_rss_mb']:.0f}) |")
     lines += ["", f"Peak assumed: fp32 {peak_fp32:.0f} GFLOP/s and int8 {peak_int8:.0f} GOP/s per core "
-              "(2 AVX-512 FMA pipes; 2 VNNI dot-product pipes, at the nominal clock)."]
+              "(2 AVX-512 FMA pipes; 2 VNNI dot-product pipes, at the nominal clock).",
+              "", f"Memory: ONNX Runtime's figure is the peak RSS a Python process (onnxruntime and numpy imported, "
+              f"inputs loaded) gains by creating the session and running it once; saywhen's is the peak RSS of "
+              f"`saywhen onnx bench` minus that of the same command on a one-node model ({base_rss:.0f} MB: "
+              f"binary, libraries, allocator), with the whole process's peak in brackets."]
     if args.vad_bench:
         lines += vad_rows(args.vad_bench, args.shared, args.runs)
     text = "\n".join(lines)
