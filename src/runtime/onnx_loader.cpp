@@ -212,6 +212,8 @@ int64_t ModelIR::opset(const std::string& domain) const {
 
 namespace {
 
+constexpr int64_t kMaxIrVersion = 14;
+
 void parse_model(const void* data, size_t size, const std::string& name, onnx::ModelProto* mp) {
   if (size == 0) throw Error(name + ": file is empty");
   if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
@@ -226,9 +228,12 @@ std::unique_ptr<ModelIR> convert_model(const onnx::ModelProto& mp, const std::st
   ir->path = name;
   ir->ir_version = mp.ir_version();
   ir->producer = mp.producer_name();
-  if (mp.ir_version() < 3 || mp.ir_version() > 11)
-    throw Error(name + ": unsupported ONNX IR version " + std::to_string(mp.ir_version()) +
-                " (saywhen reads IR 3-11)");
+  // IR versions after 10 add element types and fields, which get their own
+  // errors where a model uses them; a file is not refused for its number alone
+  // (onnx 1.23's helpers stamp IR 14 on every model they write).
+  if (mp.ir_version() < 3 || mp.ir_version() > kMaxIrVersion)
+    throw Error(name + ": unsupported ONNX IR version " + std::to_string(mp.ir_version()) + " (saywhen reads IR 3-" +
+                std::to_string(kMaxIrVersion) + ")");
   for (const auto& os : mp.opset_import()) {
     std::string domain = os.domain() == "ai.onnx" ? "" : os.domain();
     ir->opsets[domain] = os.version();

@@ -101,6 +101,26 @@ TEST(Loader, RejectsEmptyGarbageAndTruncatedFiles) {
             "/nonexistent/model.onnx: cannot open file");
 }
 
+TEST(Loader, ReadsNewerIrVersionsAndRefusesUnknownOnes) {
+  for (int ir : {3, 10, 14}) {
+    ModelBuilder b;
+    b.m.set_ir_version(ir);
+    b.input("x", onnx::TensorProto::FLOAT, {2});
+    b.node("Neg", {"x"}, {"y"});
+    b.output("y");
+    saywhen::Session s(b.load());
+    s.set_input("x", floats({2}, {1.5f, -2.0f}));
+    s.run();
+    EXPECT_EQ(s.output(0).data<float>()[0], -1.5f) << "IR " << ir;
+  }
+  ModelBuilder b;
+  b.m.set_ir_version(99);
+  b.input("x", onnx::TensorProto::FLOAT, {2});
+  b.node("Neg", {"x"}, {"y"});
+  b.output("y");
+  EXPECT_EQ(error_of([&] { b.load("future.onnx"); }), "future.onnx: unsupported ONNX IR version 99 (saywhen reads IR 3-14)");
+}
+
 TEST(Loader, NamesTheNodeOfAnUnsupportedOp) {
   ModelBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {4});
