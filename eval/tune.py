@@ -2,20 +2,24 @@
 """Choose the saywhen preset's decision rule on a development half of the evaluation set.
 
 Input: the scores `saywhen eval-turns --dump-scores FILE.jsonl` wrote for the set, observed
-densely (the saywhen policies with `--param pause_ms=96 --param rescore_ms=96`: one score
-every 96 ms of every pause), so that sparser rules can be replayed exactly by keeping a subset
-of the scores. For each candidate rule it replays the decisions of the saywhen policies at every
+densely (the saywhen policies with `--param pause_ms=96 --param rescore_ms=192 --param
+max_silence_s=3`: a score after 96 ms of every pause, then every 192 ms up to 3 s), so that
+sparser rules can be replayed exactly by keeping a subset of the scores; the `vad` policy's
+trace of the same dump (every 32 ms window of every pause, same VAD settings) gives the time
+at which any silence timeout up to 3 s fires. For each candidate rule it replays the decisions of the saywhen policies at every
 knob (threshold) value, as `eval-turns` does, and reads the same metrics (FC@300, FC@600,
 Lat@5%, Lat@10%: docs/evaluation.md).
 
 The rule family (src/turn/saywhen_policy.cpp, parameters of the saywhen preset):
   - pause_ms:          the silence before the first score of a pause;
+  - max_silence_s:     the silence timeout;
   - rescore_ms:        the interval between scores while the pause lasts;
   - text_weight:       score = (1 - w) * Smart Turn p + w * text model p(finished);
   - threshold_early, threshold_relax_s: the turn ends at the first score >= threshold +
     threshold_early * clamp((threshold_relax_s - pause_s) / (threshold_relax_s - pause_ms), 0, 1),
     i.e. an extra margin at the first score that falls linearly to 0 at threshold_relax_s.
-(max_silence_s stays at 2 s: the dump's timeouts are its decisions.)
+A decision is the first score over the threshold before the timeout, else the timeout, as in
+eval-turns.
 
 Split: by turn, so that the clean / noisy / 8 kHz copies of a turn fall on one side; within each
 language the turns are ordered by the SHA-1 of their turn_id and alternate dev, test, dev, ...
@@ -28,8 +32,11 @@ chosen on dev: the least false cut-off rate + mean latency / 2 s, summed over th
 
 Usage:
   SAYWHEN_MODELS=../shared/models nice BUILD/saywhen eval-turns --set eval/out --threads 2 \\
-      --param pause_ms=96 --param rescore_ms=96 --dump-scores scores.jsonl --json > dense.json
-  ~/.cache/saywhen/venv/bin/python eval/tune.py scores.jsonl [--out tune.json]
+      --param pause_ms=96 --param rescore_ms=192 --param max_silence_s=3 \
+      --dump-scores scores.jsonl --json > dense.json
+  ~/.cache/saywhen/venv/bin/python eval/tune.py scores.jsonl [more.jsonl ...] [--out tune.json]
+(Several dumps are merged by example id, later files winning for a policy they share: e.g. the
+Pipecat policy's records from an earlier dump.)
 """
 
 import argparse
@@ -42,7 +49,8 @@ from collections import defaultdict
 
 import numpy as np
 
-BASE = None  # s: the dump's observation grid (its pause_ms = rescore_ms), read from the dump
+FIRST0 = None  # s: the dump's first score of a pause (its pause_ms), read from the dump
+STEP0 = None   # s: the dump's re-scoring interval (its rescore_ms), read from the dump
 GRID = [round(0.01 * i, 2) for i in range(101)]  # thresholds, as eval-turns (pipecat)
 
 
@@ -53,22 +61,36 @@ def knob_grid(rule):
     return [round(0.01 * i, 2) for i in range(lo, 101)]
 VAD_GRID = [0.16 + 0.032 * i for i in range(int((3.0 - 0.16) / 0.032 + 1e-9) + 1)]
 
-# pause_ms and rescore_ms as multiples of the dump's grid.
+# pause_ms: the dump's pause_ms + k * its rescore_ms; rescore_ms: multiples of the dump's.
 SEARCH = {
-    "pause_ms": [1, 2, 3],
-    "rescore_ms": [1, 2, 3, 4],
-    "text_weight": [0.5, 0.6, 0.7, 0.8, 0.9],
+    "pause_ms": [96, 288],
+    "rescore_ms": [192, 384, 576],
+    "max_silence_s": [2.0, 2.25, 2.5, 3.0],
+    "text_weight": [0.6, 0.7, 0.8, 0.9, 1.0],
     "threshold_early": [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0],
-    "threshold_relax_s": [0.5, 1.0, 1.5, 2.0, 3.0, 4.0],
+    "threshold_relax_s": [0.5, 1.0, 1.5, 2.0, 3.0],
 }
 
 
-def load(path):
+def load(*paths):
     recs = defaultdict(dict)  # id -> policy -> record
-    for line in open(path):
-        r = json.loads(line)
-        recs[r["id"]][r["policy"]] = r
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            recs[r["id"]][r["policy"]] = r
     return recs
+
+
+def timeouts(recs, ids, max_silence_s):
+    """The time each example's silence timeout fires (from the vad policy's every-window trace):
+    the first window with pause_s >= max_silence_s, as the saywhen policy checks it."""
+    out = np.full(len(ids), np.inf)
+    for n, i in enumerate(ids):
+        for t, ps, *_ in recs[i]["vad"]["scores"]:
+            if ps >= max_silence_s:
+                out[n] = t
+                break
+    return out
 
 
 def split(recs):
@@ -141,19 +163,22 @@ def metrics(dec, end, default_col):
 
 
 def first_true(mask, t, timeout):
-    """mask (K, N, M) -> (K, N) time of the first true score, else the timeout."""
+    """mask (K, N, M) -> (K, N) time of the first true score before the timeout, else the timeout
+    (as eval-turns: scores after the policy's own timeout belong to a turn it already ended)."""
+    mask = mask & (np.broadcast_to(t, mask.shape) <= timeout[None, :, None] + 1e-9)
     any_ = mask.any(2)
     idx = mask.argmax(2)
     times = np.take_along_axis(np.broadcast_to(t, mask.shape), idx[..., None], 2)[..., 0]
     return np.where(any_, times, timeout[None, :])
 
 
-def saywhen_decisions(P, rule, with_text, knobs):
-    """(K, N) decision times of the saywhen rule for each knob in `knobs`."""
+def saywhen_decisions(P, rule, with_text, knobs, timeout):
+    """(K, N) decision times of the saywhen rule for each knob in `knobs` (timeout: (N,) times)."""
     first = rule["pause_ms"] / 1000.0
-    step = int(round(rule["rescore_ms"] / 1000.0 / BASE))
-    j = np.rint(P.pause / BASE).astype(int)  # 1, 2, 3, ... within each pause
-    j0 = int(round(first / BASE))
+    step = int(round(rule["rescore_ms"] / 1000.0 / STEP0))
+    j = np.rint((P.pause - FIRST0) / STEP0).astype(int)  # 0, 1, 2, ... within each pause
+    j0 = int(round((first - FIRST0) / STEP0))
+    assert abs(FIRST0 + j0 * STEP0 - first) < 1e-6 and abs(step * STEP0 - rule["rescore_ms"] / 1000.0) < 1e-6, rule
     keep = P.valid & (j >= j0) & ((j - j0) % step == 0)
     if with_text:
         w = rule["text_weight"]
@@ -169,7 +194,7 @@ def saywhen_decisions(P, rule, with_text, knobs):
     need = np.asarray(knobs)[:, None, None] + extra[None]
     s64 = s.astype(np.float64)
     mask = keep[None] & ~np.isnan(s64)[None] & (s64[None] >= need)
-    return first_true(mask, P.t[None], P.timeout)
+    return first_true(mask, P.t[None], timeout)
 
 
 def fixed_decisions(P, knobs, silence):
@@ -203,8 +228,9 @@ def evaluate(recs, ids, rule, knob):
     P = Padded(recs_sw)
     kg = knob_grid(rule)
     col = default_col(knob, kg)
-    out["saywhen"] = metrics(saywhen_decisions(P, rule, False, kg), P.end, col)
-    out["saywhen+text"] = metrics(saywhen_decisions(P, rule, True, kg), P.end, col)
+    to = timeouts(recs, ids, rule["max_silence_s"])
+    out["saywhen"] = metrics(saywhen_decisions(P, rule, False, kg, to), P.end, col)
+    out["saywhen+text"] = metrics(saywhen_decisions(P, rule, True, kg, to), P.end, col)
     if all("pipecat" in recs[i] for i in ids):
         Q = Padded([recs[i]["pipecat"] for i in ids])
         out["pipecat"] = metrics(fixed_decisions(Q, GRID, False), Q.end, default_col(0.5))
@@ -223,16 +249,19 @@ def fmt(m):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("scores", help="eval-turns --dump-scores output (dense observation)")
+    ap.add_argument("scores", nargs="+", help="eval-turns --dump-scores output (dense observation)")
     ap.add_argument("--out", help="write the search and the chosen rule's metrics here (JSON)")
     ap.add_argument("--knob", type=float, default=None,
                     help="the default threshold to report (default: chosen on dev, the knob with the least "
                          "false cut-off rate + mean latency / 2 s, summed over the two saywhen policies)")
     a = ap.parse_args()
-    recs = load(a.scores)
-    global BASE
-    BASE = min(s[1] for pol in recs.values() for s in pol["saywhen+text"]["scores"])
-    print(f"observation grid: {1000 * BASE:.0f} ms", file=sys.stderr)
+    recs = load(*a.scores)
+    global FIRST0, STEP0
+    FIRST0 = min(s[1] for pol in recs.values() for s in pol["saywhen+text"]["scores"])
+    STEP0 = min(b[1] - a_[1] for pol in recs.values() for a_, b in zip(pol["saywhen+text"]["scores"],
+                                                                        pol["saywhen+text"]["scores"][1:])
+                if b[1] > a_[1] + 1e-6)
+    print(f"observation: first score at {1000 * FIRST0:.0f} ms, then every {1000 * STEP0:.0f} ms", file=sys.stderr)
     side = split(recs)
     dev = sorted(i for i in recs if side[i] == "dev")
     test = sorted(i for i in recs if side[i] == "test")
@@ -242,19 +271,20 @@ def main():
           f"{len({recs[i]['saywhen+text']['turn_id'] for i in test})} turns)", file=sys.stderr)
 
     P = Padded([recs[i]["saywhen+text"] for i in dev])
+    dev_timeouts = {x: timeouts(recs, dev, x) for x in SEARCH["max_silence_s"]}
     keys = list(SEARCH)
     results = []
     audio_cache = {}
     for values in itertools.product(*(SEARCH[k] for k in keys)):
         rule = dict(zip(keys, values))
-        rule["pause_ms"] = round(rule["pause_ms"] * BASE * 1000)
-        rule["rescore_ms"] = round(rule["rescore_ms"] * BASE * 1000)
         if rule["threshold_early"] == 0 and rule["threshold_relax_s"] != SEARCH["threshold_relax_s"][0]:
             continue  # the same rule
-        akey = (rule["pause_ms"], rule["rescore_ms"], rule["threshold_early"], rule["threshold_relax_s"])
+        to = dev_timeouts[rule["max_silence_s"]]
+        akey = (rule["pause_ms"], rule["rescore_ms"], rule["max_silence_s"], rule["threshold_early"],
+                rule["threshold_relax_s"])
         if akey not in audio_cache:
-            audio_cache[akey] = metrics(saywhen_decisions(P, rule, False, knob_grid(rule)), P.end, None)
-        m_text = metrics(saywhen_decisions(P, rule, True, knob_grid(rule)), P.end, None)
+            audio_cache[akey] = metrics(saywhen_decisions(P, rule, False, knob_grid(rule), to), P.end, None)
+        m_text = metrics(saywhen_decisions(P, rule, True, knob_grid(rule), to), P.end, None)
         results.append((objective(audio_cache[akey], m_text), rule, audio_cache[akey], m_text))
     results.sort(key=lambda r: r[0])
     print(f"{len(results)} rules searched on dev; best 10:", file=sys.stderr)
@@ -267,8 +297,9 @@ def main():
     # turns), summed over audio only and audio + transcript.
     if a.knob is None:
         kg = knob_grid(best)
-        pa = curve(saywhen_decisions(P, best, False, kg), P.end)
-        pt = curve(saywhen_decisions(P, best, True, kg), P.end)
+        to = dev_timeouts[best["max_silence_s"]]
+        pa = curve(saywhen_decisions(P, best, False, kg, to), P.end)
+        pt = curve(saywhen_decisions(P, best, True, kg, to), P.end)
         cost = [fa + la / 2 + ft + lt / 2 for (fa, la), (ft, lt) in zip(pa, pt)]
         knob = kg[min((i for i in range(len(kg)) if not math.isnan(cost[i])), key=lambda i: cost[i])]
     else:

@@ -5,7 +5,7 @@
 // score, only on its own timeout) and reports every score it computed. A decision
 // rule with a knob — a score threshold, or a silence length for the VAD-only
 // baseline — then gives, for any knob value, the time the turn would have ended:
-// the first score at or over the threshold, else the timeout. A decision before the
+// the first score at or over the threshold before the timeout, else the timeout. A decision before the
 // true end of the turn is a false cut-off; otherwise its latency is the time after
 // the true end. Sweeping the knob traces the trade-off curve; the metrics read it:
 //   FC@300, FC@600: the false cut-off rate where the mean latency is 300 / 600 ms;
@@ -111,9 +111,12 @@ std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhe
   return out;
 }
 
-// The time the turn ends for knob value `k`.
+// The time the turn ends for knob value `k`: the first score over the threshold before
+// the policy's own timeout, else the timeout (scores after it belong to a turn the
+// timeout already ended).
 double decision(const PolicySpec& p, const Trace& tr, double k) {
   for (const Score& s : tr.scores) {
+    if (s.t > tr.timeout + 1e-9) break;
     // The VAD baseline's knob is the pause length.
     if (p.knob_is_silence) {
       if (s.pause_s >= k - 1e-6) return s.t;
