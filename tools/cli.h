@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +47,13 @@ std::map<std::string, Tensor> read_inputs(const std::vector<std::string>& specs)
 std::map<std::string, Tensor> complete_inputs(const Model& model, std::map<std::string, Tensor> given);
 
 double peak_rss_mb();
+
+// Calls fn(value, "PATH:LINE") for every non-blank line of a JSONL file, in
+// order, until fn returns false. A line that is not JSON, or any exception fn
+// throws, becomes Error("PATH:LINE: reason"). `missing_hint` is appended to the
+// error for a file that cannot be opened.
+void for_each_jsonl(const std::string& path, const std::string& missing_hint,
+                    const std::function<bool(const nlohmann::json&)>& fn);
 
 // A probability as the float it is: the shortest decimal that reads back as that
 // float, not the 17 digits of its widening to double (for JSON output).

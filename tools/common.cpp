@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "cli.h"
 #include "runtime/npy.h"
@@ -61,6 +62,28 @@ std::map<std::string, Tensor> complete_inputs(const Model& model, std::map<std::
     given[in.name] = std::move(t);
   }
   return given;
+}
+
+void for_each_jsonl(const std::string& path, const std::string& missing_hint,
+                    const std::function<bool(const nlohmann::json&)>& fn) {
+  std::ifstream f(path);
+  if (!f) throw Error(path + ": cannot open" + missing_hint);
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      throw Error(where + ": not JSON (" + e.what() + ")");
+    }
+    try {
+      if (!fn(j)) return;
+    } catch (const std::exception& e) {
+      throw Error(where + ": " + e.what());
+    }
+  }
 }
 
 double peak_rss_mb() {

@@ -28,34 +28,20 @@ nlohmann::json event_json(const turn::Event& e) {
 }
 // Transcript pieces for the stream; errors name the line.
 void load_transcript(const std::string& path, turn::Stream& stream) {
-  std::ifstream f(path);
-  if (!f) throw Error(path + ": cannot open");
-  std::string line;
-  for (int n = 1; std::getline(f, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const std::exception& e) {
-      throw Error(where + ": not JSON (" + e.what() + ")");
-    }
+  for_each_jsonl(path, "", [&](const nlohmann::json& j) {
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
-      throw Error(where + ": expected an object with a string \"text\"");
+      throw Error("expected an object with a string \"text\"");
     const std::string text = j["text"];
-    check_utf8(text, where);
+    check_utf8(text, "text");
     if (j.value("role", "user") == "assistant") {
       stream.add_agent_turn(text);
-      continue;
+      return true;
     }
     if (!j.contains("start_s") || !j.contains("end_s") || !j["start_s"].is_number() || !j["end_s"].is_number())
-      throw Error(where + ": a user piece needs numeric \"start_s\" and \"end_s\"");
-    try {
-      stream.add_transcript(text, j["start_s"].get<double>(), j["end_s"].get<double>());
-    } catch (const Error& e) {
-      throw Error(where + ": " + e.what());
-    }
-  }
+      throw Error("a user piece needs numeric \"start_s\" and \"end_s\"");
+    stream.add_transcript(text, j["start_s"].get<double>(), j["end_s"].get<double>());
+    return true;
+  });
 }
 }  // namespace
 

@@ -191,43 +191,31 @@ Metrics metrics(const PolicySpec& p, const std::vector<const Example*>& ex, cons
 std::vector<Example> read_manifest(const std::string& dir, const std::vector<std::string>& only_conditions,
                                    size_t limit) {
   const std::string path = dir + "/manifest.jsonl";
-  std::ifstream f(path);
-  if (!f) throw Error(path + ": cannot open (build the set with eval/make_eval.py --out " + dir + ")");
   std::vector<Example> out;
-  std::string line;
-  for (int n = 1; std::getline(f, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-      Example e;
-      e.id = j.at("id").get<std::string>();
-      e.turn_id = j.value("turn_id", e.id);
-      e.lang = j.value("lang", "?");
-      e.condition = j.value("condition", "clean");
-      e.kind = j.value("kind", "");
-      e.pattern = j.value("pattern", "");
-      if (j.contains("pauses"))
-        for (const auto& pz : j["pauses"]) e.pauses.emplace_back(pz.at(0).get<double>(), pz.at(1).get<double>());
-      e.audio = dir + "/" + j.at("audio").get<std::string>();
-      e.turn_end = j.at("turn_end_s").get<double>();
-      if (j.contains("transcript"))
-        for (const auto& piece : j["transcript"])
-          e.pieces.emplace_back(piece.at("text").get<std::string>(), piece.at("start_s").get<double>(),
-                                piece.at("end_s").get<double>());
-      if (j.contains("context"))
-        for (const auto& m : j["context"])
-          if (m.value("role", "") == "assistant") e.agent_turns.push_back(m.value("content", ""));
-      if (!only_conditions.empty() &&
-          std::find(only_conditions.begin(), only_conditions.end(), e.condition) == only_conditions.end())
-        continue;
+  for_each_jsonl(path, " (build the set with eval/make_eval.py --out " + dir + ")", [&](const nlohmann::json& j) {
+    Example e;
+    e.id = j.at("id").get<std::string>();
+    e.turn_id = j.value("turn_id", e.id);
+    e.lang = j.value("lang", "?");
+    e.condition = j.value("condition", "clean");
+    e.kind = j.value("kind", "");
+    e.pattern = j.value("pattern", "");
+    if (j.contains("pauses"))
+      for (const auto& pz : j["pauses"]) e.pauses.emplace_back(pz.at(0).get<double>(), pz.at(1).get<double>());
+    e.audio = dir + "/" + j.at("audio").get<std::string>();
+    e.turn_end = j.at("turn_end_s").get<double>();
+    if (j.contains("transcript"))
+      for (const auto& piece : j["transcript"])
+        e.pieces.emplace_back(piece.at("text").get<std::string>(), piece.at("start_s").get<double>(),
+                              piece.at("end_s").get<double>());
+    if (j.contains("context"))
+      for (const auto& m : j["context"])
+        if (m.value("role", "") == "assistant") e.agent_turns.push_back(m.value("content", ""));
+    if (only_conditions.empty() ||
+        std::find(only_conditions.begin(), only_conditions.end(), e.condition) != only_conditions.end())
       out.push_back(std::move(e));
-    } catch (const std::exception& ex) {
-      throw Error(where + ": " + ex.what());
-    }
-    if (limit && out.size() >= limit) break;
-  }
+    return !(limit && out.size() >= limit);
+  });
   if (out.empty()) throw Error(path + ": no examples");
   return out;
 }
