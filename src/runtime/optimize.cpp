@@ -45,9 +45,76 @@
 namespace saywhen::rt {
 namespace {
 
-class QdqFuser {
+// What both rewrite passes look things up in: who produces each value, how
+// many nodes (and graph outputs, and subgraphs) read it, and which values are
+// constants fixed at load time.
+class GraphIndex {
+ protected:
+  explicit GraphIndex(ModelIR& model) : model_(model), g_(model.graph) {}
+
+  static bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
+
+  void index() {
+    producer_.clear();
+    readers_.clear();
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      for (const auto& o : n.outputs)
+        if (!o.empty()) producer_[o] = i;
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+    for (const auto& o : g_.outputs) ++readers_[o.name];
+    overridable_.clear();
+    for (const auto& in : g_.inputs) overridable_.insert(in.name);
+  }
+
+  int readers(const std::string& name) const {
+    auto it = readers_.find(name);
+    return it == readers_.end() ? 0 : it->second;
+  }
+
+  // A value fixed at load time: an initializer no caller can override, or a
+  // Constant node's output.
+  const Tensor* constant(const std::string& name) {
+    if (name.empty()) return nullptr;
+    auto it = g_.initializers.find(name);
+    if (it != g_.initializers.end()) return overridable_.count(name) ? nullptr : &it->second;
+    auto c = constants_.find(name);
+    if (c != constants_.end()) return &c->second;
+    auto p = producer_.find(name);
+    if (p == producer_.end() || !is(g_.nodes[p->second], "Constant")) return nullptr;
+    try {
+      return &(constants_[name] = constant_from_attributes(model_, g_.nodes[p->second]));
+    } catch (const Error&) {
+      return nullptr;
+    }
+  }
+
+  ModelIR& model_;
+  Graph& g_;
+  std::map<std::string, size_t> producer_;
+  std::map<std::string, int> readers_;
+  std::set<std::string> overridable_;
+  std::map<std::string, Tensor> constants_;
+
+ private:
+  // Outer-scope values a subgraph reads keep their producers alive.
+  void count_subgraph_reads(const Graph& sub) {
+    for (const auto& n : sub.nodes) {
+      for (const auto& in : n.inputs)
+        if (!in.empty()) ++readers_[in];
+      for (const auto& kv : n.attrs)
+        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
+    }
+  }
+};
+
+class QdqFuser : GraphIndex {
  public:
-  explicit QdqFuser(ModelIR& model) : model_(model), g_(model.graph) {}
+  explicit QdqFuser(ModelIR& model) : GraphIndex(model) {}
 
   void run() {
     index();
@@ -86,64 +153,11 @@ class QdqFuser {
   }
 
  private:
-  static bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
-
-  void index() {
-    producer_.clear();
-    readers_.clear();
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      const Node& n = g_.nodes[i];
-      for (const auto& o : n.outputs)
-        if (!o.empty()) producer_[o] = i;
-      for (const auto& in : n.inputs)
-        if (!in.empty()) ++readers_[in];
-      for (const auto& kv : n.attrs)
-        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
-    }
-    for (const auto& o : g_.outputs) ++readers_[o.name];
-    overridable_.clear();
-    for (const auto& in : g_.inputs) overridable_.insert(in.name);
-  }
-
-  // Outer-scope values a subgraph reads keep their producers alive.
-  void count_subgraph_reads(const Graph& sub) {
-    for (const auto& n : sub.nodes) {
-      for (const auto& in : n.inputs)
-        if (!in.empty()) ++readers_[in];
-      for (const auto& kv : n.attrs)
-        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
-    }
-  }
-
-  // A value fixed at load time: an initializer no caller can override, or a
-  // Constant node's output.
-  const Tensor* constant(const std::string& name) {
-    if (name.empty()) return nullptr;
-    auto it = g_.initializers.find(name);
-    if (it != g_.initializers.end()) return overridable_.count(name) ? nullptr : &it->second;
-    auto c = constants_.find(name);
-    if (c != constants_.end()) return &c->second;
-    auto p = producer_.find(name);
-    if (p == producer_.end()) return nullptr;
-    const Node& n = g_.nodes[p->second];
-    if (!is(n, "Constant")) return nullptr;
-    try {
-      return &(constants_[name] = constant_from_attributes(model_, n));
-    } catch (const Error&) {
-      return nullptr;
-    }
-  }
-
   const Node* producer(const std::string& name, size_t* index = nullptr) const {
     auto p = producer_.find(name);
     if (p == producer_.end() || removed_.count(p->second)) return nullptr;
     if (index) *index = p->second;
     return &g_.nodes[p->second];
-  }
-
-  int readers(const std::string& name) const {
-    auto it = readers_.find(name);
-    return it == readers_.end() ? 0 : it->second;
   }
 
   static bool is_8bit(const Tensor* t) {
@@ -540,22 +554,11 @@ class QdqFuser {
   void remove_dead_dequantize() {
     for (bool changed = true; changed;) {
       changed = false;
-      std::map<std::string, int> reads;
-      for (const auto& n : g_.nodes) {
-        for (const auto& in : n.inputs)
-          if (!in.empty()) ++reads[in];
-        for (const auto& kv : n.attrs)
-          if (kv.second.kind == Attribute::Kind::Graph) {
-            readers_.clear();
-            count_subgraph_reads(*kv.second.g);
-            for (const auto& r : readers_) reads[r.first] += r.second;
-          }
-      }
-      for (const auto& o : g_.outputs) ++reads[o.name];
+      index();
       std::vector<Node> kept;
       kept.reserve(g_.nodes.size());
       for (auto& n : g_.nodes) {
-        if (is(n, "DequantizeLinear") && n.outputs.size() == 1 && !reads.count(n.outputs[0])) {
+        if (is(n, "DequantizeLinear") && n.outputs.size() == 1 && readers(n.outputs[0]) == 0) {
           changed = true;
           continue;
         }
@@ -565,12 +568,6 @@ class QdqFuser {
     }
   }
 
-  ModelIR& model_;
-  Graph& g_;
-  std::map<std::string, size_t> producer_;
-  std::map<std::string, int> readers_;
-  std::set<std::string> overridable_;
-  std::map<std::string, Tensor> constants_;
   std::set<size_t> removed_;
   std::map<size_t, std::vector<Node>> emit_at_;      // new nodes, placed before the node at that index
   std::map<std::string, std::string> rename_;        // inputs of kept nodes to redirect
@@ -596,22 +593,12 @@ class QdqFuser {
 // The same pass makes com.microsoft.Gelu where ORT's GeluFusion would (see
 // fuse_gelu), and saywhen.MatMulIntegerToFloat where ORT's
 // MatMulIntegerToFloatFusion would (see fuse_matmul_integer).
-class OrtFusions {
+class OrtFusions : GraphIndex {
  public:
-  explicit OrtFusions(ModelIR& model) : model_(model), g_(model.graph) {}
+  explicit OrtFusions(ModelIR& model) : GraphIndex(model) {}
 
   void run() {
-    for (size_t i = 0; i < g_.nodes.size(); ++i) {
-      const Node& n = g_.nodes[i];
-      for (const auto& o : n.outputs)
-        if (!o.empty()) producer_[o] = i;
-      for (const auto& in : n.inputs)
-        if (!in.empty()) ++readers_[in];
-      for (const auto& kv : n.attrs)
-        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
-    }
-    for (const auto& o : g_.outputs) ++readers_[o.name];
-    for (const auto& in : g_.inputs) overridable_.insert(in.name);
+    index();
 
     std::set<size_t> removed;
     for (size_t i = 0; i < g_.nodes.size(); ++i) fuse_gelu(i, removed);
@@ -678,21 +665,6 @@ class OrtFusions {
 
  private:
   static constexpr size_t kNone = ~size_t{0};
-  static bool is(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
-
-  void count_subgraph_reads(const Graph& sub) {
-    for (const auto& n : sub.nodes) {
-      for (const auto& in : n.inputs)
-        if (!in.empty()) ++readers_[in];
-      for (const auto& kv : n.attrs)
-        if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
-    }
-  }
-
-  int readers(const std::string& name) const {
-    auto it = readers_.find(name);
-    return it == readers_.end() ? 0 : it->second;
-  }
 
   // A constant float32 scalar (any shape of one element) close to `want`.
   bool scalar_near(const std::string& name, float want) {
@@ -861,22 +833,6 @@ class OrtFusions {
     return false;
   }
 
-  // An initializer no caller can override, or a Constant node's value.
-  const Tensor* constant(const std::string& name) {
-    if (name.empty()) return nullptr;
-    auto it = g_.initializers.find(name);
-    if (it != g_.initializers.end()) return overridable_.count(name) ? nullptr : &it->second;
-    auto c = constants_.find(name);
-    if (c != constants_.end()) return &c->second;
-    auto p = producer_.find(name);
-    if (p == producer_.end() || !is(g_.nodes[p->second], "Constant")) return nullptr;
-    try {
-      return &(constants_[name] = constant_from_attributes(model_, g_.nodes[p->second]));
-    } catch (const Error&) {
-      return nullptr;
-    }
-  }
-
   bool float_vector(const std::string& name) {
     const Tensor* t = constant(name);
     return t && t->dtype() == DType::Float32 && t->rank() == 1;
@@ -908,13 +864,6 @@ class OrtFusions {
     if (i == kNone || !float_vector(g_.nodes[i].inputs[1])) return kNone;
     return i;
   }
-
-  ModelIR& model_;
-  Graph& g_;
-  std::map<std::string, size_t> producer_;
-  std::map<std::string, int> readers_;
-  std::set<std::string> overridable_;
-  std::map<std::string, Tensor> constants_;
 };
 
 }  // namespace
