@@ -85,7 +85,7 @@ std::vector<double> range(double lo, double hi, double step) {
   return v;
 }
 
-// `saywhen_params`: the saywhen preset's parameters (defaults with --param overrides).
+// `saywhen_params`: every parameter of the saywhen preset (defaults with --param overrides).
 std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhen_params) {
   std::vector<PolicySpec> out;
   // Thresholds: a higher threshold waits longer, so the grid runs low to high.
@@ -99,11 +99,11 @@ std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhe
   std::map<std::string, double> observe = saywhen_params;
   for (const auto& [k, v] : std::map<std::string, double>{{"trace", 1}, {"threshold", 2}, {"eager_threshold", 0}})
     observe[k] = v;
-  const double th = saywhen_params.count("threshold") ? saywhen_params.at("threshold") : 0.5;
+  const double th = saywhen_params.at("threshold");
   const auto rule = turn::Stream::end_threshold("saywhen", saywhen_params);
   // The threshold at a pause's first score is threshold + threshold_early: the knob runs
   // from -threshold_early to 1, in hundredths (eval/tune.py replays the same grid).
-  const double early = saywhen_params.count("threshold_early") ? saywhen_params.at("threshold_early") : 0.0;
+  const double early = saywhen_params.at("threshold_early");
   std::vector<double> grid;
   for (long i = -std::lround(100 * std::max(0.0, early)); i <= 100; ++i) grid.push_back(static_cast<double>(i) / 100.0);
   out.push_back({"saywhen", "saywhen", observe, false, false, grid, th, rule});
