@@ -22,7 +22,7 @@ constexpr auto kSpinTime = std::chrono::microseconds(200);
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -83,7 +83,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, RangeFn fn) {
   }
 }
 
-void ThreadPool::worker(int /*index*/) {
+void ThreadPool::worker() {
   uint32_t seen = 0;
   for (;;) {
     // Spin for new work, then block.

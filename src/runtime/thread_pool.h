@@ -46,7 +46,7 @@ class ThreadPool {
   void parallel_for(int64_t n, int64_t min_chunk, RangeFn fn);
 
  private:
-  void worker(int index);
+  void worker();
   int threads_;
   std::vector<std::thread> workers_;
   // Claims chunks of the job of generation `gen` until none is left; returns
