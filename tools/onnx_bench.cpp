@@ -15,6 +15,7 @@ void add_onnx_bench(CLI::App& onnx) {
   static std::string path;
   static std::vector<std::string> inputs, fixed;
   static int threads = 1, runs = 100, warmup = 5;
+  static bool profile = false;
   static bool as_json = false;
   cmd->add_option("MODEL", path, "ONNX model file")->required();
   cmd->add_option("--input", inputs, "NAME=FILE.npy (inputs not given get deterministic random data)");
@@ -25,6 +26,9 @@ void add_onnx_bench(CLI::App& onnx) {
   cmd->add_option("--runs", runs, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000000));
   cmd->add_flag("--json", as_json, "Last line is a JSON object with the results");
+  cmd->add_flag("--profile", profile,
+                "After the timed runs, run as many again with a clock around every kernel and print the time per "
+                "operator type");
   cmd->callback([] {
     using clock = std::chrono::steady_clock;
     auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -69,9 +73,24 @@ void add_onnx_bench(CLI::App& onnx) {
     std::printf("plan: %zu steps (%zu run-time), %zu of %zu nodes folded, arena %.2f MB (%.2f MB without reuse)\n",
                 st.steps, st.dynamic_steps, st.folded, st.nodes_in_model, st.arena_bytes / 1048576.0,
                 st.naive_bytes / 1048576.0);
+    nlohmann::ordered_json per_op = nlohmann::ordered_json::array();
+    if (profile) {
+      session.set_profiling(true);
+      for (int i = 0; i < runs; ++i) session.run();
+      const auto ops = session.profile();
+      double total = 0;
+      for (const auto& o : ops) total += o.ms;
+      std::printf("%-34s %8s %10s %7s\n", "op (per run)", "calls", "ms", "share");
+      for (const auto& o : ops) {
+        const double calls = static_cast<double>(o.calls) / runs, op_ms = o.ms / runs;
+        std::printf("%-34s %8.0f %10.4f %6.1f%%\n", o.op.c_str(), calls, op_ms, total > 0 ? 100.0 * o.ms / total : 0.0);
+        per_op.push_back({{"op", o.op}, {"calls", calls}, {"ms", op_ms}});
+      }
+    }
     if (as_json) {
       nlohmann::ordered_json j = {{"p50_ms", pct(50)}, {"p95_ms", pct(95)}, {"p99_ms", pct(99)},
                                   {"load_ms", load_ms}, {"rss_mb", rss}, {"runs", runs}, {"threads", threads}};
+      if (profile) j["profile"] = per_op;
       std::cout << j.dump() << "\n";
     }
   });

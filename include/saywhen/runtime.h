@@ -111,6 +111,14 @@ class Executor;
 class ThreadPool;
 }  // namespace rt
 
+// Time spent in one operator type (fused ops have the saywhen domain, e.g.
+// "saywhen.MatMulIntegerToFloat") over the runs of a profiling session.
+struct OpProfile {
+  std::string op;
+  int64_t calls = 0;
+  double ms = 0;
+};
+
 class Model {
  public:
   // Throws Error naming the file, node and reason on anything it cannot run.
@@ -164,11 +172,19 @@ class Session {
 
   const Model& model() const { return *model_; }
 
+  // Per-operator timing: a clock read around every kernel, so it is for
+  // finding where the time goes, not for latency figures. profile() covers the
+  // runs since profiling was switched on (or since the input shapes changed),
+  // largest total first.
+  void set_profiling(bool on);
+  std::vector<OpProfile> profile() const;
+
  private:
   std::shared_ptr<const Model> model_;
   SessionOptions opts_;
   std::map<std::string, Tensor> fixed_;
   std::map<std::string, Tensor> inputs_;
+  bool profiling_ = false;
   std::unique_ptr<rt::ThreadPool> pool_;
   std::unique_ptr<rt::Executor> exec_;
 };

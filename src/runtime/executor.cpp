@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <functional>
 
 #include "plan.h"
@@ -138,24 +141,59 @@ Executor::Executor(std::shared_ptr<const Plan> plan, ThreadPool* pool)
   }
 }
 
+void Executor::run_step(size_t i, RunContext& rc) {
+  const Step& st = plan_->steps[i];
+  if (st.dynamic) {
+    run_dynamic(i);
+    return;
+  }
+  if (!st.kernel) return;  // pure view
+  rc.inputs = step_inputs_[i].data();
+  rc.num_inputs = static_cast<int>(step_inputs_[i].size());
+  rc.outputs = step_outputs_[i].data();
+  rc.num_outputs = static_cast<int>(step_outputs_[i].size());
+  st.kernel->run(rc);
+}
+
 void Executor::run() {
-  const Plan& p = *plan_;
+  const size_t n = plan_->steps.size();
   RunContext rc;
   rc.pool = pool_;
   rc.scratch = scratch_;
-  for (size_t i = 0; i < p.steps.size(); ++i) {
-    const Step& st = p.steps[i];
-    if (st.dynamic) {
-      run_dynamic(i);
-      continue;
-    }
-    if (!st.kernel) continue;  // pure view
-    rc.inputs = step_inputs_[i].data();
-    rc.num_inputs = static_cast<int>(step_inputs_[i].size());
-    rc.outputs = step_outputs_[i].data();
-    rc.num_outputs = static_cast<int>(step_outputs_[i].size());
-    st.kernel->run(rc);
+  if (!profiling_) {
+    for (size_t i = 0; i < n; ++i) run_step(i, rc);
+    return;
   }
+  using clock = std::chrono::steady_clock;
+  for (size_t i = 0; i < n; ++i) {
+    auto t0 = clock::now();
+    run_step(i, rc);
+    step_ms_[i] += std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  }
+  ++profiled_runs_;
+}
+
+void Executor::set_profiling(bool on) {
+  profiling_ = on;
+  step_ms_.assign(plan_->steps.size(), 0.0);
+  profiled_runs_ = 0;
+}
+
+std::vector<OpProfile> Executor::profile() const {
+  std::map<std::string, OpProfile> by_op;
+  for (size_t i = 0; i < step_ms_.size(); ++i) {
+    const Step& st = plan_->steps[i];
+    if (!st.node || (!st.kernel && !st.dynamic)) continue;
+    const std::string op = st.node->domain.empty() ? st.node->op_type : st.node->domain + "." + st.node->op_type;
+    OpProfile& e = by_op[op];
+    e.op = op;
+    e.calls += profiled_runs_;
+    e.ms += step_ms_[i];
+  }
+  std::vector<OpProfile> out;
+  for (auto& [name, e] : by_op) out.push_back(e);
+  std::sort(out.begin(), out.end(), [](const OpProfile& a, const OpProfile& b) { return a.ms > b.ms; });
+  return out;
 }
 
 void Executor::run_dynamic(size_t step_index) {

@@ -75,8 +75,12 @@ class Executor {
   Tensor& input(size_t i) { return tensors_[static_cast<size_t>(plan_->input_slots[i])]; }
   void run();
   const Tensor& output(size_t i) const { return tensors_[static_cast<size_t>(plan_->output_slots[i])]; }
+  // Per-step timing for Session::profile(); off by default (a clock read per step).
+  void set_profiling(bool on);
+  std::vector<OpProfile> profile() const;
 
  private:
+  void run_step(size_t i, RunContext& rc);
   void run_dynamic(size_t step_index);
   std::shared_ptr<const Plan> plan_;
   ThreadPool* pool_;
@@ -87,6 +91,9 @@ class Executor {
   std::vector<Tensor> tensors_;
   std::vector<std::vector<const Tensor*>> step_inputs_;
   std::vector<std::vector<Tensor*>> step_outputs_;
+  bool profiling_ = false;
+  std::vector<double> step_ms_;  // per step, accumulated while profiling
+  int64_t profiled_runs_ = 0;
 };
 
 // Runs a graph node by node with every shape taken from the actual tensors

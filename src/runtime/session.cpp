@@ -134,6 +134,7 @@ void Session::run() {
     auto plan = model_->plan_for(shapes, fixed_);
     if (!pool_ || pool_->size() != opts_.threads) pool_ = std::make_unique<rt::ThreadPool>(opts_.threads);
     exec_ = std::make_unique<rt::Executor>(plan, pool_.get());
+    if (profiling_) exec_->set_profiling(true);
   }
   const rt::Plan& p = exec_->plan();
   for (size_t i = 0; i < ins.size(); ++i) {
@@ -144,6 +145,13 @@ void Session::run() {
   }
   exec_->run();
 }
+
+void Session::set_profiling(bool on) {
+  profiling_ = on;
+  if (exec_) exec_->set_profiling(on);
+}
+
+std::vector<OpProfile> Session::profile() const { return exec_ ? exec_->profile() : std::vector<OpProfile>{}; }
 
 const Tensor& Session::output(size_t index) const {
   if (!exec_) throw Error(model_->path() + ": output requested before run()");

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <atomic>
+#include <map>
 #include <cstdlib>
 #include <new>
 #include <thread>
@@ -196,6 +197,39 @@ TEST(Plan, ReusesBuffersAlongAChain) {
   s.run();
   const Tensor& y = s.output(0);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(y.data<float>()[i], static_cast<float>(i - 500));
+}
+
+// Per-operator timing: off by default, then every kernel of every run counted
+// under its op type; a change of input shapes (a new plan) starts afresh.
+TEST(Session, ProfilesTimePerOperatorType) {
+  ModelBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {-1});
+  b.node("Neg", {"x"}, {"a"});
+  b.node("Abs", {"a"}, {"c"});
+  b.node("Neg", {"c"}, {"y"});
+  b.output("y");
+  saywhen::Session s(b.load());
+  s.set_input("x", floats({3}, {1, -2, 3}));
+  s.run();
+  EXPECT_TRUE(s.profile().empty() || s.profile()[0].calls == 0);
+  s.set_profiling(true);
+  for (int i = 0; i < 3; ++i) s.run();
+  auto p = s.profile();
+  ASSERT_EQ(p.size(), 2u);
+  std::map<std::string, int64_t> calls;
+  for (const auto& e : p) {
+    calls[e.op] = e.calls;
+    EXPECT_GE(e.ms, 0.0);
+  }
+  EXPECT_EQ(calls["Neg"], 6);
+  EXPECT_EQ(calls["Abs"], 3);
+  EXPECT_GE(p[0].ms, p[1].ms);  // largest first
+  s.set_input("x", floats({2}, {1, 2}));
+  s.run();
+  for (const auto& e : s.profile()) EXPECT_EQ(e.calls, e.op == "Neg" ? 2 : 1);
+  s.set_profiling(false);
+  s.run();
+  for (const auto& e : s.profile()) EXPECT_EQ(e.calls, 0);
 }
 
 // Shape -> Gather -> Concat -> Reshape: all shape arithmetic folds at plan time,
