@@ -57,12 +57,16 @@ class GraphIndex {
   void index() {
     producer_.clear();
     readers_.clear();
+    reader_.clear();
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       const Node& n = g_.nodes[i];
       for (const auto& o : n.outputs)
         if (!o.empty()) producer_[o] = i;
       for (const auto& in : n.inputs)
-        if (!in.empty()) ++readers_[in];
+        if (!in.empty()) {
+          ++readers_[in];
+          reader_[in] = i;
+        }
       for (const auto& kv : n.attrs)
         if (kv.second.kind == Attribute::Kind::Graph) count_subgraph_reads(*kv.second.g);
     }
@@ -74,6 +78,33 @@ class GraphIndex {
   int readers(const std::string& name) const {
     auto it = readers_.find(name);
     return it == readers_.end() ? 0 : it->second;
+  }
+
+  static constexpr size_t kNone = ~size_t{0};
+
+  // The one node reading `name` (once), or kNone when anything else reads it
+  // too: another node, a graph output, a subgraph.
+  size_t sole_reader(const std::string& name) const {
+    auto it = reader_.find(name);
+    return it == reader_.end() || readers(name) != 1 ? kNone : it->second;
+  }
+
+  // The other input of a two-input node, given one of them; "" if neither.
+  static std::string other_input(const Node& n, const std::string& one) {
+    if (n.inputs.size() != 2) return "";
+    if (n.inputs[0] == one) return n.inputs[1];
+    if (n.inputs[1] == one) return n.inputs[0];
+    return "";
+  }
+
+  // Drops the nodes at `removed` (indices into g_.nodes).
+  void erase_nodes(const std::set<size_t>& removed) {
+    if (removed.empty()) return;
+    std::vector<Node> kept;
+    kept.reserve(g_.nodes.size() - removed.size());
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      if (!removed.count(i)) kept.push_back(std::move(g_.nodes[i]));
+    g_.nodes = std::move(kept);
   }
 
   // A value fixed at load time: an initializer no caller can override, or a
@@ -97,6 +128,7 @@ class GraphIndex {
   Graph& g_;
   std::map<std::string, size_t> producer_;
   std::map<std::string, int> readers_;
+  std::map<std::string, size_t> reader_;  // the last node reading each value
   std::set<std::string> overridable_;
   std::map<std::string, Tensor> constants_;
 
@@ -655,17 +687,11 @@ class OrtFusions : GraphIndex {
     // After SkipLayerNorm, which takes a bias Add first where ORT's does.
     for (size_t i = 0; i < g_.nodes.size(); ++i) fuse_matmul_integer(i, removed);
     if (removed.empty()) return;
-    std::vector<Node> kept;
-    kept.reserve(g_.nodes.size() - removed.size());
-    for (size_t i = 0; i < g_.nodes.size(); ++i)
-      if (!removed.count(i)) kept.push_back(std::move(g_.nodes[i]));
-    g_.nodes = std::move(kept);
+    erase_nodes(removed);
     model_.opsets.emplace("saywhen", 1);
   }
 
  private:
-  static constexpr size_t kNone = ~size_t{0};
-
   // A constant float32 scalar (any shape of one element) close to `want`.
   bool scalar_near(const std::string& name, float want) {
     const Tensor* t = constant(name);
@@ -681,14 +707,6 @@ class OrtFusions : GraphIndex {
     if (!is(n, op) || n.outputs.size() != 1) return nullptr;
     *index = p->second;
     return &n;
-  }
-
-  // The other input of a two-input node, given one of them; "" if neither.
-  static std::string other_input(const Node& n, const std::string& one) {
-    if (n.inputs.size() != 2) return "";
-    if (n.inputs[0] == one) return n.inputs[1];
-    if (n.inputs[1] == one) return n.inputs[0];
-    return "";
   }
 
   // ORT's GeluFusion: x * 0.5 * (1 + erf(x / sqrt2)) in the two orders it
@@ -866,6 +884,61 @@ class OrtFusions : GraphIndex {
   }
 };
 
+// A float MatMul whose product is only read by
+//
+//   Add(product, bias)   bias a constant float32 vector [N], N = B's last
+//                        dimension (B constant): the Linear layers' bias
+//   Mul(product, s)      s a constant float32 scalar (rank 0): attention's
+//                        1/sqrt(d) on the scores
+//
+// -> saywhen.FusedMatMul(A, B [, bias]) with alpha = s: the sgemm epilogue
+// scales and adds while the product is still in registers, instead of one more
+// pass over it. A scale is the same rounding as the Mul; a bias is added to
+// the first K block's partial sums when K is split (sgemm.cpp), so a product
+// with K > kMaxKC can differ from MatMul-then-Add in the last bit.
+class MatMulEpilogue : GraphIndex {
+ public:
+  explicit MatMulEpilogue(ModelIR& model) : GraphIndex(model) {}
+
+  void run() {
+    index();
+    std::set<size_t> removed;
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& mm = g_.nodes[i];
+      if (!is(mm, "MatMul") || mm.inputs.size() != 2 || mm.outputs.size() != 1) continue;
+      const size_t j = sole_reader(mm.outputs[0]);
+      if (j == kNone || removed.count(j)) continue;
+      Node& next = g_.nodes[j];
+      const std::string other = other_input(next, mm.outputs[0]);
+      const Tensor* t = constant(other);
+      if (!t || t->dtype() != DType::Float32 || next.outputs.size() != 1) continue;
+      Node f;
+      f.name = mm.name + "/saywhen_FusedMatMul";
+      f.op_type = "FusedMatMul";
+      f.domain = "saywhen";
+      f.inputs = mm.inputs;
+      f.outputs = next.outputs;
+      if (is(next, "Add") && t->rank() == 1) {
+        const Tensor* b = constant(mm.inputs[1]);
+        if (!b || b->rank() < 2 || b->shape().back() != t->numel()) continue;
+        f.inputs.push_back(other);
+      } else if (is(next, "Mul") && t->rank() == 0) {
+        Attribute alpha;
+        alpha.kind = Attribute::Kind::Float;
+        alpha.f = t->data<float>()[0];
+        f.attrs["alpha"] = alpha;
+      } else {
+        continue;
+      }
+      removed.insert(i);
+      next = std::move(f);  // at the reader's place: A and B are computed before it
+    }
+    if (removed.empty()) return;
+    erase_nodes(removed);
+    model_.opsets.emplace("saywhen", 1);
+  }
+};
+
 }  // namespace
 
 void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
@@ -875,6 +948,8 @@ void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
   const bool fuse = opts.fuse_qdq && !(env && std::string(env) == "0");
   OrtFusions(model).run();
   if (fuse) QdqFuser(model).run();
+  // Last: the QDQ groups match on plain MatMuls.
+  MatMulEpilogue(model).run();
 }
 
 }  // namespace saywhen::rt

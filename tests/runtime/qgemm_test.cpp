@@ -623,5 +623,57 @@ TEST(QdqFusion, LeavesGroupsItCannotFuseExactly) {
   EXPECT_EQ(max_diff(fused.outputs[0], plain.outputs[0]), 0);
 }
 
+// A Linear layer's bias Add and attention's scale Mul become the sgemm
+// epilogue of the MatMul before them (saywhen.FusedMatMul). Against the same
+// graph with the product also a graph output (so nothing is fused): the same
+// floats, bit for bit, while K is one sgemm block.
+TEST(MatMulEpilogue, BiasAndScaleFoldIntoTheProduct) {
+  std::mt19937 rng(5);
+  auto rand_f = [&](const Shape& s) {
+    Tensor t(DType::Float32, s);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+    return t;
+  };
+  const int64_t K = 70, N = 40;
+  const Tensor x = rand_f({2, 5, K}), w = rand_f({K, N}), q = rand_f({1, 3, 7, 16}), kt = rand_f({1, 3, 16, 7});
+  std::vector<float> bias(N);
+  for (auto& v : bias) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+  Tensor scale_1(DType::Float32, {1});  // rank 1: not a rank-0 scalar, left alone
+  *scale_1.data<float>() = 0.125f;
+  auto graph = [&](bool expose_products) {
+    GraphBuilder b;
+    b.input("x", DType::Float32);
+    b.input("q", DType::Float32);
+    b.input("kt", DType::Float32);
+    b.init("w", w);
+    b.init("bias", vec_f(bias));
+    b.init("scale", scalar_f(0.125f));
+    b.init("scale_1", scale_1);
+    b.node("MatMul", {"x", "w"}, {"xw"});
+    b.node("Add", {"bias", "xw"}, {"linear"});
+    b.node("MatMul", {"q", "kt"}, {"qk"});
+    b.node("Mul", {"qk", "scale"}, {"scores"});
+    b.node("MatMul", {"q", "kt"}, {"qk2"});
+    b.node("Mul", {"qk2", "scale_1"}, {"scores_1"});
+    for (const char* o : {"linear", "scores", "scores_1"}) b.output(o);
+    if (expose_products) b.output("xw"), b.output("qk");
+    return b.m;
+  };
+  const std::map<std::string, Tensor> in = {{"x", x}, {"q", q}, {"kt", kt}};
+  for (int threads : {1, 2}) {
+    const RunResult fused = run_graph(graph(false), true, in, threads);
+    const RunResult plain = run_graph(graph(true), true, in, threads);
+    EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), "saywhen.FusedMatMul"), 2);
+    EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), "Mul"), 1);  // the rank-1 scale
+    EXPECT_FALSE(has_op(plain, "saywhen.FusedMatMul"));
+    for (size_t o = 0; o < 3; ++o) {
+      ASSERT_EQ(fused.outputs[o].shape(), plain.outputs[o].shape());
+      for (int64_t i = 0; i < plain.outputs[o].numel(); ++i)
+        ASSERT_EQ(fused.outputs[o].data<float>()[i], plain.outputs[o].data<float>()[i])
+            << "output " << o << " element " << i << " threads " << threads;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace saywhen::rt

@@ -109,23 +109,9 @@ std::unique_ptr<Kernel> matmul_loop_kernel(MatMulPlan p) {
   });
 }
 
-std::unique_ptr<Kernel> build_matmul(BuildContext& ctx) {
-  ctx.expect_inputs(2, 2);
-  ctx.expect_dtype(0, {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt32, DType::UInt64});
-  const DType dt = ctx.input_dtype(0);
-  if (ctx.input_dtype(1) != dt)
-    ctx.fail(std::string("inputs have different element types (") + dtype_name(dt) + ", " +
-             dtype_name(ctx.input_dtype(1)) + ")");
-  MatMulPlan p = plan_matmul(ctx, dt);
-  switch (dt) {
-    case DType::Float64: return matmul_loop_kernel<double>(std::move(p));
-    case DType::Int32: return matmul_loop_kernel<int32_t>(std::move(p));
-    case DType::Int64: return matmul_loop_kernel<int64_t>(std::move(p));
-    case DType::UInt32: return matmul_loop_kernel<uint32_t>(std::move(p));
-    case DType::UInt64: return matmul_loop_kernel<uint64_t>(std::move(p));
-    default: break;
-  }
-
+// float32 MatMul through sgemm; `alpha` and `bias` (N floats, or empty) are
+// saywhen.FusedMatMul's epilogue: alpha * A B + bias.
+std::unique_ptr<Kernel> sgemm_matmul_kernel(BuildContext& ctx, MatMulPlan p, float alpha, AlignedFloats bias) {
   const int64_t K = p.K, N = p.N;
   AlignedFloats packed;
   int64_t b_step = K * N;  // floats between consecutive B matrices
@@ -139,7 +125,7 @@ std::unique_ptr<Kernel> build_matmul(BuildContext& ctx) {
       sgemm_pack_b(bv->data<float>() + i * K * N, N, false, K, N, packed.data() + i * b_step);
   }
   for (auto& o : p.batches) o.b *= b_step;
-  return make_kernel([p = std::move(p), packed = std::move(packed)](const RunContext& ctx) {
+  return make_kernel([p = std::move(p), packed = std::move(packed), alpha, bias = std::move(bias)](const RunContext& ctx) {
     if (p.batches.empty() || p.M == 0 || p.N == 0) return;
     SgemmArgs g;
     g.M = p.M;
@@ -152,8 +138,50 @@ std::unique_ptr<Kernel> build_matmul(BuildContext& ctx) {
     g.b_packed = packed.size() != 0;
     g.c = ctx.out(0).data<float>();
     g.ldc = p.N;
+    g.alpha = alpha;
+    g.bias_n = bias.size() ? bias.data() : nullptr;
     sgemm_batch(g, p.batches.data(), static_cast<int64_t>(p.batches.size()), ctx.pool);
   });
+}
+
+void expect_same_dtypes(BuildContext& ctx) {
+  if (ctx.input_dtype(1) != ctx.input_dtype(0))
+    ctx.fail(std::string("inputs have different element types (") + dtype_name(ctx.input_dtype(0)) + ", " +
+             dtype_name(ctx.input_dtype(1)) + ")");
+}
+
+std::unique_ptr<Kernel> build_matmul(BuildContext& ctx) {
+  ctx.expect_inputs(2, 2);
+  ctx.expect_dtype(0, {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt32, DType::UInt64});
+  expect_same_dtypes(ctx);
+  const DType dt = ctx.input_dtype(0);
+  MatMulPlan p = plan_matmul(ctx, dt);
+  switch (dt) {
+    case DType::Float64: return matmul_loop_kernel<double>(std::move(p));
+    case DType::Int32: return matmul_loop_kernel<int32_t>(std::move(p));
+    case DType::Int64: return matmul_loop_kernel<int64_t>(std::move(p));
+    case DType::UInt32: return matmul_loop_kernel<uint32_t>(std::move(p));
+    case DType::UInt64: return matmul_loop_kernel<uint64_t>(std::move(p));
+    default: return sgemm_matmul_kernel(ctx, std::move(p), 1.0f, {});
+  }
+}
+
+// saywhen.FusedMatMul(A, B [, bias]), attribute alpha: alpha * MatMul(A, B) + bias,
+// float32, bias a constant vector of N (see MatMulEpilogue in optimize.cpp).
+std::unique_ptr<Kernel> build_fused_matmul(BuildContext& ctx) {
+  ctx.expect_inputs(2, 3);
+  ctx.expect_dtype(0, {DType::Float32});
+  expect_same_dtypes(ctx);
+  MatMulPlan p = plan_matmul(ctx, DType::Float32);
+  AlignedFloats bias;
+  if (ctx.has_input(2)) {
+    const Tensor* b = ctx.input_value(2);
+    if (!b || b->dtype() != DType::Float32 || b->rank() != 1 || b->numel() != p.N)
+      ctx.fail("bias must be a constant float32 vector of " + std::to_string(p.N) + " (the product's columns)");
+    bias = AlignedFloats(p.N);
+    std::copy(b->data<float>(), b->data<float>() + p.N, bias.data());
+  }
+  return sgemm_matmul_kernel(ctx, std::move(p), ctx.attr_float("alpha", 1.0f), std::move(bias));
 }
 
 // ---- Gemm -----------------------------------------------------------------
@@ -310,6 +338,7 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx) {
 
 void register_linear_ops(OpTable& t) {
   t.add("MatMul", &build_matmul);
+  t.add("FusedMatMul", &build_fused_matmul, "saywhen");
   t.add("Gemm", &build_gemm);
 }
 
