@@ -25,6 +25,23 @@ FUNC = {
     "hi": "और लेकिन या क्योंकि कि में पर से को का की के मैं हम मेरा मेरी अगर जब बहुत यह वह तो भी aur lekin ya kyunki ki mein par se ko ka ke mujhe mera meri agar jab bahut yeh woh please liye".split(),
     "ko": "그리고 그런데 그래서 하지만 근데 그러면 또 제가 내가 저는 나는 우리 좀 아주 정말 너무".split(),
 }
+# Fillers that also end complete turns as tags ("..., weißt du", "..., you know"): never appended to a
+# prefix to mark it unfinished (that taught "ends in du/know -> unfinished"); sometimes appended to finished turns.
+TAG_FILLERS = {
+    "en": ["you know", "like", "basically", "actually", "kind of", "sort of"],
+    "de": ["weißt du", "mal sehen", "sozusagen", "irgendwie", "quasi", "sag mal"],
+    "fr": ["quoi", "tu vois", "voilà", "en fait"],
+    "it": ["insomma", "ecco"],
+    "id": ["gitu", "sih"],
+    "ru": ["знаешь"],
+    "zh": ["对吧"],
+}
+# Indonesian pronouns/demonstratives/adverbs are pause points only at the start of a clause: after a noun
+# they are possessives or demonstratives that often end the sentence ("orang tua saya", "buku itu").
+CLAUSE_INITIAL_ONLY = {"id": set("saya aku kami kita ini itu juga tidak punya bisa".split())}
+# zh / ja sentence-final particles: a cut right before them (then punctuation or the end) leaves a complete clause.
+FINAL_PARTICLES = {"zh": "呀啊呢吗吧了哦啦嘛咯呗的", "ja": "よねかなわさぞの"}
+
 # Korean: a word ending in one of these particles/connective endings is a pause point.
 KO_SUFFIX = ("는", "은", "이", "가", "을", "를", "에", "에서", "고", "서", "면", "데", "지만", "랑", "하고", "의", "도", "로", "으로", "와", "과")
 # zh / ja: a character sequence after which a cut is a plausible pause point.

@@ -72,11 +72,24 @@ def is_pause_point(units, k, lang):
         prev = "".join(units[:k])
         return any(prev.endswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER))
     w = PUNCT_RE.sub("", units[k - 1]).lower()
+    if w in R.CLAUSE_INITIAL_ONLY.get(lang, ()):
+        prev = units[k - 2] if k >= 2 else ""
+        return k == 1 or prev[-1:] in ",.;:!?" or PUNCT_RE.sub("", prev).lower() in CLAUSE_STARTERS.get(lang, ())
     if w in R.FUNC.get(lang, ()):
         return True
     if lang == "ko" and len(w) > 1 and w.endswith(R.KO_SUFFIX):
         return True
     return False
+
+
+CLAUSE_STARTERS = {"id": set("dan tetapi tapi atau karena yang jika kalau ketika bahwa supaya agar".split())}
+CJK_CLAUSE_END = {lang: re.compile(rf"^[{p}]*([\s，。！？,.!?、；…]|$)") for lang, p in R.FINAL_PARTICLES.items()}
+
+
+def hesitations(res, lang):
+    """Fillers that mark a pause (not the turn-final tags of R.TAG_FILLERS)."""
+    tags = set(R.TAG_FILLERS.get(lang, ()))
+    return [f for f in res.get("fillers", []) if f not in tags]
 
 
 def ends_sentence(unit):
@@ -128,6 +141,9 @@ class Noiser:
             s = m.group(0)
             if len(s) > 6 or s.startswith("0"):
                 return s
+            before, after = text[max(0, m.start() - 2):m.start()], text[m.end():m.end() + 2]
+            if re.fullmatch(r"\d[.:/]", before) or re.fullmatch(r"[.:/]\d", after):
+                return s  # part of a date, time or decimal: "20.05.2025" must not become "zwanzig.05..."
             w = number_words(int(s), self.lang)
             return w if w else s
         return re.sub(r"\d+", rep, text)
@@ -233,6 +249,10 @@ class Builder:
         style = make_style(rng, lang)
         spk = rng.random() < 0.12
         fin = nz(text, style)
+        tags = R.TAG_FILLERS.get(lang)
+        if fin and tags and rng.random() < 0.04:
+            sep = "，" if lang in R.CJK else ", "
+            fin = strip_final_punct(fin) + sep + rng.choice(tags)
         if fin:
             self.emit(self.base(lang, source, key, "turn", context, fin, spk, "finished"))
         if not make_unfinished:
@@ -251,7 +271,7 @@ class Builder:
         units = words_of(text.strip(), lang)
         # drop whitespace units for CJK boundary logic
         n = len(units)
-        fill = res.get("fillers", [])
+        fill = hesitations(res, lang)
         conj = [w for w in R.FUNC.get(lang, [])[:6]] or ["and"]
         mode = rng.random()
         if n < 3 or mode < 0.12:
@@ -272,6 +292,8 @@ class Builder:
                 continue
             if ends_sentence(units[k - 1]):
                 continue  # prefix would be a complete sentence
+            if lang in CJK_CLAUSE_END and CJK_CLAUSE_END[lang].match("".join(units[k:])):
+                continue  # only punctuation or a final particle follows: "时间好短 | 啊。" is complete
             rest = "".join(units[k:]) if lang in R.CJK else " ".join(units[k:])
             if not PUNCT_RE.sub("", rest).strip():
                 continue  # only punctuation removed: not a prefix
@@ -287,7 +309,16 @@ class Builder:
             before_func = (lang not in R.CJK and nxt in R.FUNC.get(lang, ())) or (
                 lang in R.CJK and any(("".join(units[k:k + 2])).startswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER)[:8]))
             cands.append(k)
-            weights.append(6.0 if pp else (0.15 if before_func else 1.0))
+            if pp:
+                weights.append(6.0)
+            elif before_func:
+                weights.append(0.15)
+            elif lang in R.CJK:
+                weights.append(0.2)  # a candidate at every character: keep random cuts a minority, as in en
+            elif PUNCT_RE.sub("", units[k - 1]).lower() in R.CLAUSE_INITIAL_ONLY.get(lang, ()):
+                weights.append(0.3)  # "orang tua saya |": usually a complete clause
+            else:
+                weights.append(1.0)
         if not cands:
             return None
         k = rng.choices(cands, weights)[0]
@@ -350,8 +381,12 @@ class Builder:
                 w += "." if lang not in R.CJK else "。"
             return w
         self.emit(self.base(lang, source, key, "backchannel", ctx, word(bc), True, "backchannel"))
-        # counterpart: the same kind of word as an answer while the agent is silent -> finished
-        pool = bc + R.YESNO[lang] if rng.random() < 0.5 else R.YESNO[lang]
+        # counterpart: the same kind of word as an answer while the agent is silent -> finished. After
+        # an open question ("How can I help you?") "mhm" answers nothing: only yes/no words, without it.
+        open_question = bool(ctx) and ctx[-1]["content"] == GENERIC_ASK.get(lang)
+        if open_question:
+            ctx = []
+        pool = bc + R.YESNO[lang] if rng.random() < 0.5 and not open_question else R.YESNO[lang]
         self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
 
     def dictation(self, lang, source, key):
@@ -412,7 +447,7 @@ class Builder:
             fin, un = fin.lower(), un.lower()
         if style["punct"] == "keep":
             fin += "." if lang not in R.CJK else "。"
-        fill = self.res.get(lang, {}).get("fillers", [])
+        fill = hesitations(self.res.get(lang, {}), lang)
         if fill and rng.random() < 0.2:
             un += " " + rng.choice(fill)
         self.emit(self.base(lang, source, key, "dictation", ctx, fin.strip(), False, "finished"))
@@ -519,10 +554,19 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     counts = collections.Counter()
+    # The split hashes the source id, but some sources repeat a text under several ids (xSID-de: 125 of
+    # 800); a dev/test turn whose text is also a training turn is dropped so that the scores stay honest.
+    def norm(ex):
+        return strip_punct(ex["messages"][-1]["content"].lower()) if ex["kind"] in ("turn", "prefix") else None
+    train_texts = {norm(ex) for ex in per_split["train"].out} - {None}
     for sp, b in per_split.items():
         seen = collections.Counter()
         exs = []
+        leaked = 0
         for ex in b.out:
+            if sp in ("dev", "test") and norm(ex) in train_texts:
+                leaked += 1
+                continue
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
@@ -536,7 +580,8 @@ def main():
             for ex in exs:
                 f.write(json.dumps(ex, ensure_ascii=False) + "\n")
                 counts[(sp, ex["lang"], ex["label"])] += 1
-        print(f"{sp}: {len(exs)} examples", file=sys.stderr)
+        print(f"{sp}: {len(exs)} examples" + (f" ({leaked} dropped: text also in train)" if leaked else ""),
+              file=sys.stderr)
     if args.report_dir:
         write_report(args, counts, per_split)
 
