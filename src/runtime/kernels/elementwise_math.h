@@ -224,49 +224,14 @@ inline float erf_f(float x) {
   return sel(x != x, x, as_float(as_bits(r) | (as_bits(x) & 0x80000000u)));
 }
 
-// erf by its Taylor series, for |x| < 0.8 (truncated after x^17: error < 3e-9):
-// erf(x) = 2/sqrt(pi) * sum_j (-1)^j x^(2j+1) / (j! (2j+1)).
-inline float erf_series_f(float x) {
-  const float x2 = x * x;
-  float p = 1.0f / 685440;
-  p = madd(p, x2, -1.0f / 75600);
-  p = madd(p, x2, 1.0f / 9360);
-  p = madd(p, x2, -1.0f / 1320);
-  p = madd(p, x2, 1.0f / 216);
-  p = madd(p, x2, -1.0f / 42);
-  p = madd(p, x2, 1.0f / 10);
-  p = madd(p, x2, -1.0f / 3);
-  p = madd(p, x2, 1.0f);
-  return p * (x * 1.12837916709551257f);
-}
-
-// erfc(a) for a >= 0.75 as t * P(t) * exp(-a^2), t = 1/(1 + a/2). P is a
-// degree-8 fit (relative least squares, reweighted toward minimax) of
-// erfc(a) e^(a^2) / t over a in [0.75, 10]: relative error < 5e-9 before float
-// rounding, about 2e-7 after, so erfc keeps its relative accuracy deep into
-// the tail (Gelu of large negative inputs depends on that).
-inline float erfc_tail_f(float a) {
-  const float t = 1.0f / madd(0.5f, a, 1.0f);
-  float p = -0.052588336169719696f;
-  p = madd(p, t, 0.2666490375995636f);
-  p = madd(p, t, -0.46907636523246765f);
-  p = madd(p, t, 0.2714611887931824f);
-  p = madd(p, t, -0.02812981605529785f);
-  p = madd(p, t, 0.20480996370315552f);
-  p = madd(p, t, 0.24237462878227234f);
-  p = madd(p, t, 0.2824856638908386f);
-  p = madd(p, t, 0.28208011388778687f);
-  return p * t * exp_f(-a * a);
-}
-
-// 0.5 x (1 + erf(x/sqrt2)); for x << 0 uses erfc directly instead of 1 + erf.
+// GELU as ONNX Runtime's Gelu and BiasGelu kernels compute it, (x * 0.5) *
+// (erf(x * (1/sqrt2)) + 1) with MLAS's erf (erf_f above), so a Q(Gelu(DQ(x)))
+// table or a fused graph gets ORT's bits. Its error is absolute (~2e-7): erf
+// rounds to -1 below x = -5.55, where GELU (about -1e-7) becomes -0. The limit
+// at -inf is 0, where the product would be -inf * 0 = NaN (ORT's answer).
 inline float gelu_erf_f(float x) {
-  const float z = x * 0.70710678118654752f;
-  const float a = std::fabs(z);
-  const float tail = erfc_tail_f(a);
-  const float one_plus = sel(a < 0.8f, 1.0f + erf_series_f(z), sel(z < 0.0f, tail, 2.0f - tail));
-  // The limit at -inf is 0, where the product would be -inf * 0 = NaN.
-  return sel(x == -std::numeric_limits<float>::infinity(), -0.0f, 0.5f * x * one_plus);
+  const float y = (x * 0.5f) * (erf_f(x * 0.70710678118654752f) + 1.0f);
+  return sel(x == -std::numeric_limits<float>::infinity(), -0.0f, y);
 }
 
 // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
