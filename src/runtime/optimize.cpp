@@ -48,6 +48,20 @@ namespace {
 // What both rewrite passes look things up in: who produces each value, how
 // many nodes (and graph outputs, and subgraphs) read it, and which values are
 // constants fixed at load time.
+// Scalar attributes of the nodes the passes write.
+Attribute int_attr(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::Int;
+  a.i = v;
+  return a;
+}
+Attribute float_attr(float v) {
+  Attribute a;
+  a.kind = Attribute::Kind::Float;
+  a.f = v;
+  return a;
+}
+
 class GraphIndex {
  protected:
   explicit GraphIndex(ModelIR& model) : model_(model), g_(model.graph) {}
@@ -320,10 +334,7 @@ class QdqFuser : GraphIndex {
       }
       *f = make(*inner, "QMatMul", ins, q.outputs[0]);
       f->attrs.clear();
-      Attribute t;
-      t.kind = Attribute::Kind::Int;
-      t.i = trans_b;
-      f->attrs["transB"] = t;
+      f->attrs["transB"] = int_attr(trans_b);
       return true;
     }
 
@@ -353,20 +364,14 @@ class QdqFuser : GraphIndex {
       if (x.z->dtype() != yt) return false;
       auto ax = inner->attrs.find("axis");
       const int64_t opset = model_.opset("");
-      Attribute flatten;
-      flatten.kind = Attribute::Kind::Int;
-      flatten.i = opset < 13 ? 1 : 0;
       const int64_t axis = ax != inner->attrs.end() ? ax->second.i : (opset < 13 ? 1 : -1);
       // From opset 13 the reduction is over one axis; the fused kernel handles
       // the last one, which without shapes is only certain for axis -1.
       if (opset >= 13 && axis != -1) return false;
       *f = make(*inner, "QSoftmax", {x.x, x.scale, x.zp, y.scale, y_zp}, q.outputs[0]);
       f->attrs.clear();
-      Attribute a;
-      a.kind = Attribute::Kind::Int;
-      a.i = axis;
-      f->attrs["axis"] = a;
-      f->attrs["flatten"] = flatten;
+      f->attrs["axis"] = int_attr(axis);
+      f->attrs["flatten"] = int_attr(opset < 13 ? 1 : 0);
       return true;
     }
     return false;
@@ -543,10 +548,7 @@ class QdqFuser : GraphIndex {
       b.kind = Attribute::Kind::Graph;
       b.g = body;
       n.attrs["body"] = b;
-      Attribute op;
-      op.kind = Attribute::Kind::Int;
-      op.i = model_.opset("");
-      n.attrs["onnx_opset"] = op;
+      n.attrs["onnx_opset"] = int_attr(model_.opset(""));
       emit_at_[first].push_back(std::move(n));
     }
     // The layout ops, now on uint8, in their places; the last one produces
@@ -672,15 +674,9 @@ class OrtFusions : GraphIndex {
         f.inputs = {a1.inputs[0], a1.inputs[1], ln.inputs[1], beta};
         if (beta.empty()) f.inputs.pop_back();
       }
-      Attribute eps;
-      eps.kind = Attribute::Kind::Float;
       auto e = ln.attrs.find("epsilon");
-      eps.f = e == ln.attrs.end() ? 1e-5f : e->second.f;
-      f.attrs["epsilon"] = eps;
-      Attribute ord;
-      ord.kind = Attribute::Kind::Int;
-      ord.i = order;
-      f.attrs["order"] = ord;
+      f.attrs["epsilon"] = float_attr(e == ln.attrs.end() ? 1e-5f : e->second.f);
+      f.attrs["order"] = int_attr(order);
       removed.insert(add1);
       ln = std::move(f);
     }
@@ -923,10 +919,7 @@ class MatMulEpilogue : GraphIndex {
         if (!b || b->rank() < 2 || b->shape().back() != t->numel()) continue;
         f.inputs.push_back(other);
       } else if (is(next, "Mul") && t->rank() == 0) {
-        Attribute alpha;
-        alpha.kind = Attribute::Kind::Float;
-        alpha.f = t->data<float>()[0];
-        f.attrs["alpha"] = alpha;
+        f.attrs["alpha"] = float_attr(t->data<float>()[0]);
       } else {
         continue;
       }
