@@ -889,9 +889,8 @@ class OrtFusions : GraphIndex {
 //
 // -> saywhen.FusedMatMul(A, B [, bias]) with alpha = s: the sgemm epilogue
 // scales and adds while the product is still in registers, instead of one more
-// pass over it. A scale is the same rounding as the Mul; a bias is added to
-// the first K block's partial sums when K is split (sgemm.cpp), so a product
-// with K > kMaxKC can differ from MatMul-then-Add in the last bit.
+// pass over it. A scale is the same rounding as the Mul, and the bias is added
+// to the whole sum as the Add does (SgemmArgs::bias_after_sum): the same bits.
 class MatMulEpilogue : GraphIndex {
  public:
   explicit MatMulEpilogue(ModelIR& model) : GraphIndex(model) {}

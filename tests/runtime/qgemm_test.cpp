@@ -626,7 +626,8 @@ TEST(QdqFusion, LeavesGroupsItCannotFuseExactly) {
 // A Linear layer's bias Add and attention's scale Mul become the sgemm
 // epilogue of the MatMul before them (saywhen.FusedMatMul). Against the same
 // graph with the product also a graph output (so nothing is fused): the same
-// floats, bit for bit, while K is one sgemm block.
+// floats, bit for bit, K split into several sgemm blocks included (the bias is
+// added to the whole sum, as the Add does).
 TEST(MatMulEpilogue, BiasAndScaleFoldIntoTheProduct) {
   std::mt19937 rng(5);
   auto rand_f = [&](const Shape& s) {
@@ -634,7 +635,7 @@ TEST(MatMulEpilogue, BiasAndScaleFoldIntoTheProduct) {
     for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
     return t;
   };
-  const int64_t K = 70, N = 40;
+  const int64_t K = 600, N = 40;
   const Tensor x = rand_f({2, 5, K}), w = rand_f({K, N}), q = rand_f({1, 3, 7, 16}), kt = rand_f({1, 3, 16, 7});
   std::vector<float> bias(N);
   for (auto& v : bias) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);

@@ -2,9 +2,11 @@
 // strides, packed and plain B, alpha/beta/bias, K blocking and thread splits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "runtime/kernels/sgemm.h"
@@ -164,6 +166,54 @@ TEST(Sgemm, EpilogueAndStrides) {
         check(c, isa);
         if (HasFatalFailure()) return;
       }
+}
+
+// The FMA variants sum each output in MLAS's order, which is what makes
+// saywhen's float products ONNX Runtime's bits (tests/parity): within a K block
+// one fused multiply-add after another in k order, blocks of sgemm_k_block(N, K)
+// (or args.kc) added to C, biases added to the first block or, with
+// bias_after_sum, to the whole sum. Checked bit for bit against that order
+// written out in scalar code, on every tile shape (rows 1..12, short panels).
+TEST(Sgemm, SumsInMlasOrder) {
+  EXPECT_EQ(saywhen::rt::sgemm_k_block(400, 64), 128);    // N >= K
+  EXPECT_EQ(saywhen::rt::sgemm_k_block(800, 1152), 128);  // wide N: 128 rows of K
+  EXPECT_EQ(saywhen::rt::sgemm_k_block(64, 400), 256);    // narrow N: longer K blocks
+  EXPECT_EQ(saywhen::rt::sgemm_k_block(20, 400), 512);
+  EXPECT_EQ(saywhen::rt::sgemm_k_block(3, 5000), 1024);
+  for (SgemmIsa isa : {SgemmIsa::Avx2, SgemmIsa::Avx512}) {
+    if (!saywhen::rt::sgemm_isa_supported(isa)) continue;
+    for (auto [M, N, K, kc] : {std::tuple<int64_t, int64_t, int64_t, int64_t>{25, 400, 64, 0}, {13, 64, 400, 0},
+                               {7, 200, 1152, 0}, {12, 48, 700, 256}, {3, 17, 300, 0}}) {
+      for (bool after : {false, true}) {
+        SCOPED_TRACE(std::string(saywhen::rt::sgemm_isa_name(isa)) + " M=" + std::to_string(M) + " N=" +
+                     std::to_string(N) + " K=" + std::to_string(K) + (after ? " bias after sum" : ""));
+        std::mt19937 rng(static_cast<unsigned>(M + N + K));
+        auto a = random_floats(static_cast<size_t>(M * K), rng), b = random_floats(static_cast<size_t>(K * N), rng);
+        auto bias = random_floats(static_cast<size_t>(N), rng);
+        std::vector<float> c(static_cast<size_t>(M * N));
+        SgemmArgs g;
+        g.M = M, g.N = N, g.K = K, g.a = a.data(), g.lda = K, g.b = b.data(), g.ldb = N, g.c = c.data(), g.ldc = N;
+        g.bias_n = bias.data();
+        g.kc = kc;
+        g.bias_after_sum = after;
+        saywhen::rt::sgemm(g, nullptr, isa);
+        const int64_t step = kc > 0 ? kc : saywhen::rt::sgemm_k_block(N, K);
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            float want = 0.0f;
+            for (int64_t k0 = 0; k0 < K; k0 += step) {
+              float block = 0.0f;
+              for (int64_t k = k0; k < std::min(K, k0 + step); ++k)
+                block = std::fma(a[static_cast<size_t>(i * K + k)], b[static_cast<size_t>(k * N + j)], block);
+              want = k0 == 0 ? block : block + want;
+              if (k0 == 0 && !after) want += bias[static_cast<size_t>(j)];
+            }
+            if (after) want += bias[static_cast<size_t>(j)];
+            ASSERT_EQ(c[static_cast<size_t>(i * N + j)], want) << "at (" << i << ", " << j << ")";
+          }
+      }
+    }
+  }
 }
 
 TEST(Sgemm, TransposedPack) {

@@ -4,7 +4,8 @@
 // where cols is the im2col matrix. im2col writes straight into sgemm's packed-B
 // panel layout, so the input is gathered once and then read contiguously by the
 // micro-kernel; W is read in place as the A operand, bias is the per-row bias.
-// 1x1 convolutions with unit stride and no padding skip im2col entirely.
+// K is blocked and the bias added after the whole sum as MLAS's convolution
+// does, so the result has ONNX Runtime's bits. 1x1 convolutions with unit stride and no padding skip im2col entirely.
 //
 // ConvTranspose is the adjoint: cols = W^T x X by GEMM, then col2im adds each
 // column into the output positions it covers.
@@ -317,6 +318,8 @@ std::unique_ptr<Kernel> build_conv(BuildContext& ctx) {
         a.b = wt.data() + gi * psize;
         a.b_packed = true;
         a.bias_n = bias ? bias + gi * g.mg : nullptr;
+        a.kc = sgemm_k_block(g.out_size, kg);
+        a.bias_after_sum = true;
         if (g.out_size == 1) {
           // Row n of the transposed product is already Y[n, group channels].
           a.c = y + gi * g.mg;
@@ -361,6 +364,8 @@ std::unique_ptr<Kernel> build_conv(BuildContext& ctx) {
         a.lda = kg;
         a.ldc = g.out_size;
         a.bias_m = bias ? bias + gi * g.mg : nullptr;
+        a.kc = sgemm_k_block(g.out_size, kg);
+        a.bias_after_sum = true;
         float* yg = y + (n * g.cout + gi * g.mg) * g.out_size;
         if (pointwise || kg == 0) {
           a.N = g.out_size;

@@ -140,6 +140,8 @@ std::unique_ptr<Kernel> sgemm_matmul_kernel(BuildContext& ctx, MatMulPlan p, flo
     g.ldc = p.N;
     g.alpha = alpha;
     g.bias_n = bias.size() ? bias.data() : nullptr;
+    g.bias_after_sum = true;  // FusedMatMul's bias is the Add after the MatMul
+    if (packed.size()) g.kc = kSgemmPackedKBlock;
     sgemm_batch(g, p.batches.data(), static_cast<int64_t>(p.batches.size()), ctx.pool);
   });
 }
@@ -304,6 +306,7 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx) {
     if (packed.size()) {
       g.b = packed.data();
       g.b_packed = true;
+      g.kc = kSgemmPackedKBlock;
     } else if (tb) {
       float* t = reinterpret_cast<float*>(scratch + sa_bytes);
       sgemm_pack_b(ctx.in(1).data<float>(), K, true, K, N, t);

@@ -32,10 +32,6 @@ int64_t rows_per_tile(SgemmIsa isa) {
   return 4;
 }
 
-// K per block. Each extra block re-reads and re-writes C, so keep common K
-// (384, 400 in attention, 387 in Silero) whole; 1536 splits into 3 x 512.
-// An A tile is 12 x 512 floats = 24 KB, inside L1 with room for B rows.
-constexpr int64_t kMaxKC = 512;
 // B block (kc x nc) kept in L2 while every row tile of A sweeps it.
 constexpr int64_t kL2BlockBytes = 512 * 1024;
 // Below this many multiply-adds (~10 us on one core) waking a worker costs
@@ -86,6 +82,15 @@ void range_of(int64_t index, int64_t parts, int64_t units, int64_t unit, int64_t
 }
 
 }  // namespace
+
+int64_t sgemm_k_block(int64_t N, int64_t K) {
+  // MLAS starts from 128 x 128 slices of (K, N) and trades one for the other:
+  // a long K slice when N is narrow (N < K), a short one when K is small.
+  int64_t kc = 128;
+  if (N < K)
+    for (int64_t sn = 128; sn > 16 && sn / 2 >= N; sn /= 2) kc *= 2;
+  return kc;
+}
 
 bool sgemm_isa_supported(SgemmIsa isa) {
   switch (isa) {
@@ -143,9 +148,7 @@ void sgemm_range(const SgemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t
     return;
   }
   const BlockFn fn = block_fn(isa);
-  const int64_t k_blocks = ceil_div(g.K, kMaxKC);
-  // Equal K blocks, a multiple of 8 where possible, so no block is a sliver.
-  const int64_t kc_step = std::min(g.K, (ceil_div(g.K, k_blocks) + 7) / 8 * 8);
+  const int64_t kc_step = std::min(g.K, g.kc > 0 ? g.kc : sgemm_k_block(g.N, g.K));
   const int64_t nc = std::max<int64_t>(1, kL2BlockBytes / (kc_step * kSgemmNR * 4)) * kSgemmNR;
   for (int64_t k0 = 0; k0 < g.K; k0 += kc_step) {
     const int64_t kc = std::min(kc_step, g.K - k0);
@@ -170,8 +173,9 @@ void sgemm_range(const SgemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t
       blk.ldc = g.ldc;
       blk.alpha = g.alpha;
       blk.beta = g.beta;
-      blk.bias_n = g.bias_n ? g.bias_n + j0 : nullptr;
-      blk.bias_m = g.bias_m ? g.bias_m + m0 : nullptr;
+      const bool with_bias = g.bias_after_sum ? k0 + kc >= g.K : k0 == 0;
+      blk.bias_n = g.bias_n && with_bias ? g.bias_n + j0 : nullptr;
+      blk.bias_m = g.bias_m && with_bias ? g.bias_m + m0 : nullptr;
       blk.first = k0 == 0;
       fn(blk);
     }

@@ -73,7 +73,20 @@ struct SgemmArgs {
   float beta = 0.0f;         // 0: C is write-only (may hold garbage or NaN)
   const float* bias_n = nullptr;
   const float* bias_m = nullptr;
+  // K per block; 0 takes sgemm_k_block(N, K). Blocks fix where the sums round,
+  // so choosing them as MLAS does gives ONNX Runtime's bits.
+  int64_t kc = 0;
+  // Add the biases to the whole sum, as MatMul-then-Add and MLAS's convolution
+  // do, instead of to the first K block's partial sums, as a GEMM whose C
+  // holds them does. The same bits whenever K is one block.
+  bool bias_after_sum = false;
 };
+
+// K per block for an N-column product with B as given (not pre-packed), as
+// MLAS's MlasSgemmOperation steps through K: 128, or more when N is small.
+int64_t sgemm_k_block(int64_t N, int64_t K);
+// ... and with B pre-packed (constant weights in ONNX Runtime's MatMul/Gemm).
+inline constexpr int64_t kSgemmPackedKBlock = 256;
 
 // Computes rows [m_begin, m_end) x columns [n_begin, n_end) of C on the calling
 // thread. n_begin must be a multiple of kSgemmNR.
@@ -94,8 +107,9 @@ void sgemm_batch(const SgemmArgs& args, const SgemmBatchOffsets* offsets, int64_
 // ---- internal: what each ISA file provides --------------------------------
 
 // One K block of C[m x n] (+)= A[m x kc] * B[kc x n], with B(k, j) at
-// b[k*ldb + (j / NR) * panel_stride + j % NR]. `first` applies alpha, beta and
-// the biases; later blocks only add alpha * A*B.
+// b[k*ldb + (j / NR) * panel_stride + j % NR]. `first` applies alpha and beta;
+// later blocks add alpha * A*B to C. Biases, where given (on the first or the
+// last block), are added after that.
 struct SgemmBlock {
   const float* a;
   int64_t lda;

@@ -25,32 +25,27 @@ inline __m256i cols_mask(int64_t valid) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::clamp<int64_t>(valid, 0, 8))), idx);
 }
 
-// Independent accumulator sets over k (k mod KU) so tiles with few rows still
-// keep >= 8 FMA chains in flight.
-template <int MR, int NV>
-constexpr int k_split() {
-  return MR * NV >= 8 ? 1 : MR * NV >= 4 ? 2 : 4;
-}
-
+// Each output is summed in plain k order, one fused multiply-add after
+// another, as MLAS does: that and MLAS's K blocks (sgemm_k_block) give ONNX
+// Runtime's bits. Tiles of few rows then leave the FMA pipes waiting on
+// latency; they only occur at the edges of a product, or in small ones.
+//
 // C tile at rows [0, MR), columns [0, 8*NV) masked by `mask`; MASKED also masks B loads.
 template <int MR, int NV, bool MASKED>
 void micro(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc, float* c,
            int64_t ldc, const Masks& mask, const SgemmBlock& blk, const float* bias_n,
            const float* bias_m) {
-  constexpr int KU = k_split<MR, NV>();
-  __m256 acc[KU][MR][NV];
-#pragma GCC unroll 4
-  for (int u = 0; u < KU; ++u)
+  __m256 acc[MR][NV];
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm256_setzero_ps();
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
 
   const float* ar[MR];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
 
-  auto step = [&](int u, int64_t k, const float* brow) __attribute__((always_inline)) {
+  auto step = [&](int64_t k, const float* brow) __attribute__((always_inline)) {
     __m256 bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -59,59 +54,39 @@ void micro(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc,
     for (int r = 0; r < MR; ++r) {
       const __m256 av = _mm256_broadcast_ss(ar[r] + k);
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm256_fmadd_ps(av, bv[v], acc[u][r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
   };
-  int64_t k = 0;
-  if constexpr (KU > 1) {
-    for (; k + KU <= kc; k += KU) {
-#pragma GCC unroll 4
-      for (int u = 0; u < KU; ++u) step(u, k + u, b + u * ldb);
-      b += KU * ldb;
-    }
-  }
 #pragma GCC unroll 2
-  for (; k < kc; ++k) {
-    step(0, k, b);
+  for (int64_t k = 0; k < kc; ++k) {
+    step(k, b);
     b += ldb;
   }
-#pragma GCC unroll 4
-  for (int u = 1; u < KU; ++u)
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[0][r][v] = _mm256_add_ps(acc[0][r][v], acc[u][r][v]);
 
   const __m256 alpha = _mm256_set1_ps(blk.alpha);
+  const __m256 beta = _mm256_set1_ps(blk.beta);
   const bool scale = blk.alpha != 1.0f;
-  if (blk.first) {
-    const __m256 beta = _mm256_set1_ps(blk.beta);
-    __m256 bn[NV];
+  const bool biased = bias_n || bias_m;
+  __m256 bn[NV];
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v)
-      bn[v] = bias_n ? _mm256_maskload_ps(bias_n + 8 * v, mask.v[v]) : _mm256_setzero_ps();
+  for (int v = 0; v < NV; ++v)
+    bn[v] = bias_n ? _mm256_maskload_ps(bias_n + 8 * v, mask.v[v]) : _mm256_setzero_ps();
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) {
-      const __m256 bm = bias_m ? _mm256_set1_ps(bias_m[r]) : _mm256_setzero_ps();
-      float* cr = c + r * ldc;
+  for (int r = 0; r < MR; ++r) {
+    const __m256 bm = bias_m ? _mm256_set1_ps(bias_m[r]) : _mm256_setzero_ps();
+    float* cr = c + r * ldc;
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) {
-        __m256 x = scale ? _mm256_mul_ps(acc[0][r][v], alpha) : acc[0][r][v];
+    for (int v = 0; v < NV; ++v) {
+      __m256 x;
+      if (blk.first) {
+        x = scale ? _mm256_mul_ps(acc[r][v], alpha) : acc[r][v];
         if (blk.beta != 0.0f) x = _mm256_fmadd_ps(beta, _mm256_maskload_ps(cr + 8 * v, mask.v[v]), x);
-        x = _mm256_add_ps(x, _mm256_add_ps(bn[v], bm));
-        _mm256_maskstore_ps(cr + 8 * v, mask.v[v], x);
+      } else {
+        const __m256 old = _mm256_maskload_ps(cr + 8 * v, mask.v[v]);
+        x = scale ? _mm256_fmadd_ps(acc[r][v], alpha, old) : _mm256_add_ps(acc[r][v], old);
       }
-    }
-  } else {
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) {
-      float* cr = c + r * ldc;
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) {
-        __m256 old = _mm256_maskload_ps(cr + 8 * v, mask.v[v]);
-        __m256 x = scale ? _mm256_fmadd_ps(acc[0][r][v], alpha, old) : _mm256_add_ps(acc[0][r][v], old);
-        _mm256_maskstore_ps(cr + 8 * v, mask.v[v], x);
-      }
+      if (biased) x = _mm256_add_ps(x, _mm256_add_ps(bn[v], bm));
+      _mm256_maskstore_ps(cr + 8 * v, mask.v[v], x);
     }
   }
 }

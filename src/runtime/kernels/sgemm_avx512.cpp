@@ -26,35 +26,29 @@ inline __mmask16 cols_mask(int64_t valid) {
   return static_cast<__mmask16>((1u << valid) - 1u);
 }
 
-// Independent accumulator sets over k (k mod KU), so a tile with few rows
-// still keeps >= 8 FMA chains in flight; one chain per register would leave the
-// FMA pipes waiting on latency (a GEMV would run at a quarter speed).
-template <int MR, int NV>
-constexpr int k_split() {
-  return MR * NV >= 8 ? 1 : MR * NV >= 4 ? 2 : 4;
-}
-
+// Each output is summed in plain k order, one fused multiply-add after
+// another, as MLAS does: that and MLAS's K blocks (sgemm_k_block) give ONNX
+// Runtime's bits. Tiles of few rows then leave the FMA pipes waiting on
+// latency; they only occur at the edges of a product, or in small ones.
+//
 // C tile at rows [0, MR) and columns [0, 16*NV) (masked by `mask`).
 // MASKED: the B loads must also be masked (unpadded B, last panel).
 template <int MR, int NV, bool MASKED>
 void micro(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc, float* c,
            int64_t ldc, const __mmask16* mask, const SgemmBlock& blk, const float* bias_n,
            const float* bias_m) {
-  constexpr int KU = k_split<MR, NV>();
-  __m512 acc[KU][MR][NV];
-#pragma GCC unroll 4
-  for (int u = 0; u < KU; ++u)
+  __m512 acc[MR][NV];
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
 
   const float* ar[MR];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) ar[r] = a + r * lda;
 
-  // One k step into accumulator set u.
-  auto step = [&](int u, int64_t k, const float* brow) __attribute__((always_inline)) {
+  // One k step.
+  auto step = [&](int64_t k, const float* brow) __attribute__((always_inline)) {
     __m512 bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v)
@@ -63,59 +57,39 @@ void micro(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t kc,
     for (int r = 0; r < MR; ++r) {
       const __m512 av = _mm512_set1_ps(ar[r][k]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[u][r][v] = _mm512_fmadd_ps(av, bv[v], acc[u][r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
   };
-  int64_t k = 0;
-  if constexpr (KU > 1) {
-    for (; k + KU <= kc; k += KU) {
-#pragma GCC unroll 4
-      for (int u = 0; u < KU; ++u) step(u, k + u, b + u * ldb);
-      b += KU * ldb;
-    }
-  }
 #pragma GCC unroll 2
-  for (; k < kc; ++k) {
-    step(0, k, b);
+  for (int64_t k = 0; k < kc; ++k) {
+    step(k, b);
     b += ldb;
   }
-#pragma GCC unroll 4
-  for (int u = 1; u < KU; ++u)
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[0][r][v] = _mm512_add_ps(acc[0][r][v], acc[u][r][v]);
 
   const __m512 alpha = _mm512_set1_ps(blk.alpha);
+  const __m512 beta = _mm512_set1_ps(blk.beta);
   const bool scale = blk.alpha != 1.0f;
-  if (blk.first) {
-    const __m512 beta = _mm512_set1_ps(blk.beta);
-    __m512 bn[NV];
+  const bool biased = bias_n || bias_m;
+  __m512 bn[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v)
-      bn[v] = bias_n ? _mm512_maskz_loadu_ps(mask[v], bias_n + 16 * v) : _mm512_setzero_ps();
+  for (int v = 0; v < NV; ++v)
+    bn[v] = bias_n ? _mm512_maskz_loadu_ps(mask[v], bias_n + 16 * v) : _mm512_setzero_ps();
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      const __m512 bm = bias_m ? _mm512_set1_ps(bias_m[r]) : _mm512_setzero_ps();
-      float* cr = c + r * ldc;
+  for (int r = 0; r < MR; ++r) {
+    const __m512 bm = bias_m ? _mm512_set1_ps(bias_m[r]) : _mm512_setzero_ps();
+    float* cr = c + r * ldc;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        __m512 x = scale ? _mm512_mul_ps(acc[0][r][v], alpha) : acc[0][r][v];
+    for (int v = 0; v < NV; ++v) {
+      __m512 x;
+      if (blk.first) {
+        x = scale ? _mm512_mul_ps(acc[r][v], alpha) : acc[r][v];
         if (blk.beta != 0.0f) x = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask[v], cr + 16 * v), x);
-        x = _mm512_add_ps(x, _mm512_add_ps(bn[v], bm));
-        _mm512_mask_storeu_ps(cr + 16 * v, mask[v], x);
+      } else {
+        const __m512 old = _mm512_maskz_loadu_ps(mask[v], cr + 16 * v);
+        x = scale ? _mm512_fmadd_ps(acc[r][v], alpha, old) : _mm512_add_ps(acc[r][v], old);
       }
-    }
-  } else {
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      float* cr = c + r * ldc;
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        __m512 old = _mm512_maskz_loadu_ps(mask[v], cr + 16 * v);
-        __m512 x = scale ? _mm512_fmadd_ps(acc[0][r][v], alpha, old) : _mm512_add_ps(acc[0][r][v], old);
-        _mm512_mask_storeu_ps(cr + 16 * v, mask[v], x);
-      }
+      if (biased) x = _mm512_add_ps(x, _mm512_add_ps(bn[v], bm));
+      _mm512_mask_storeu_ps(cr + 16 * v, mask[v], x);
     }
   }
 }

@@ -17,11 +17,11 @@ void epilogue(const SgemmBlock& blk, const float* acc, float* c, int64_t cols, c
     float x = acc[j] * blk.alpha;
     if (blk.first) {
       if (blk.beta != 0.0f) x += blk.beta * c[j];
-      if (bias_n) x += bias_n[j];
-      x += bias_m;
     } else {
       x += c[j];
     }
+    if (bias_n) x += bias_n[j] + bias_m;
+    else if (blk.bias_m) x += bias_m;
     c[j] = x;
   }
 }
