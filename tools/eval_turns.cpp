@@ -89,11 +89,15 @@ std::vector<double> range(double lo, double hi, double step) {
 std::vector<PolicySpec> policy_specs(const std::map<std::string, double>& saywhen_params) {
   std::vector<PolicySpec> out;
   // Thresholds: a higher threshold waits longer, so the grid runs low to high.
-  // VAD silence only: every window of a pause is a candidate decision point.
-  out.push_back({"vad", "saywhen",
-                 {{"audio_model", 0}, {"trace", 1}, {"rescore_ms", 32}, {"threshold", 2}, {"eager_threshold", 0},
-                  {"max_silence_s", 30}},
-                 false, true, range(0.16, 3.0, 0.032), 0.8, nullptr});
+  // VAD silence only: every window of a pause is a candidate decision point. It
+  // takes the saywhen preset's VAD settings (--param vad_threshold=... included),
+  // so its trace times the pauses the saywhen policies see (eval/tune.py reads
+  // their silence timeouts from it).
+  std::map<std::string, double> vad = saywhen_params;
+  for (const auto& [k, v] : std::map<std::string, double>{{"audio_model", 0}, {"trace", 1}, {"rescore_ms", 32},
+                                                          {"threshold", 2}, {"eager_threshold", 0}, {"max_silence_s", 30}})
+    vad[k] = v;
+  out.push_back({"vad", "saywhen", vad, false, true, range(0.16, 3.0, 0.032), 0.8, nullptr});
   out.push_back({"pipecat", "pipecat", {{"threshold", 2}}, false, false, range(0.0, 1.0, 0.01), 0.5, nullptr});
   // Observe mode: every score reported, none ends the turn (a threshold over any score).
   std::map<std::string, double> observe = saywhen_params;
@@ -349,7 +353,7 @@ void add_eval_turns(CLI::App& app) {
   cmd->add_option("--text-model", text_model, "Text model folder (default: the shipped one)");
   cmd->add_option("--threads", threads, "Examples evaluated in parallel")->check(CLI::Range(1, 64));
   cmd->add_option("--param", params,
-                  "KEY=VALUE: a saywhen preset parameter for the saywhen policies (e.g. rescore_ms=64; "
+                  "KEY=VALUE: a saywhen preset parameter for the saywhen policies, VAD settings also for the vad baseline (e.g. rescore_ms=64; "
                   "saywhen detect --list-settings shows them)");
   cmd->add_option("--dump-scores", dump_path,
                   "Write every score each policy computed to this JSONL file, one line per example and policy: "
