@@ -53,10 +53,7 @@ def main():
     ap.add_argument("--rule", help="JSON rule: skip the search, report this rule")
     a = ap.parse_args()
     recs = tune.load(*a.scores)
-    tune.FIRST0 = min(s[1] for pol in recs.values() for s in pol["saywhen+text"]["scores"])
-    tune.STEP0 = min(b[1] - a_[1] for pol in recs.values() for a_, b in zip(pol["saywhen+text"]["scores"],
-                                                                             pol["saywhen+text"]["scores"][1:])
-                     if b[1] > a_[1] + 1e-6)
+    pause_grid = tune.observe(recs)
     side = tune.split(recs)
     halves = {"dev": sorted(i for i in recs if side[i] == "dev"),
               "test": sorted(i for i in recs if side[i] == "test"),
@@ -75,10 +72,10 @@ def main():
     if a.rule:
         grid = {k: [v] for k, v in json.loads(a.rule).items() if k != "text_weight"}
     elif a.quick:
-        grid = {"pause_ms": [96, 288], "rescore_ms": [192, 384], "max_silence_s": [2.25],
+        grid = {"pause_ms": pause_grid, "rescore_ms": [192, 384], "max_silence_s": [2.25],
                 "threshold_early": [0.0, 0.7], "threshold_relax_s": [3.0]}
     else:
-        grid = {"pause_ms": [96, 288],
+        grid = {"pause_ms": pause_grid,
                 "rescore_ms": [192, 384, 576, 768, 960, 1344, 1920, 2880],
                 "max_silence_s": [1.5, 1.75, 2.0, 2.1, 2.25, 2.5, 2.75, 3.0],
                 "threshold_early": [-0.2, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5],

@@ -63,7 +63,7 @@ VAD_GRID = [0.16 + 0.032 * i for i in range(int((3.0 - 0.16) / 0.032 + 1e-9) + 1
 
 # pause_ms: the dump's pause_ms + k * its rescore_ms; rescore_ms: multiples of the dump's.
 SEARCH = {
-    "pause_ms": [96, 288],
+    "pause_ms": [96, 288],  # replaced by the dump's grid (observe)
     "rescore_ms": [192, 384, 576],
     "max_silence_s": [2.0, 2.25, 2.5, 3.0],
     "text_weight": [0.6, 0.7, 0.8, 0.9, 1.0],
@@ -172,6 +172,20 @@ def first_true(mask, t, timeout):
     return np.where(any_, times, timeout[None, :])
 
 
+def observe(recs):
+    """Reads the dump's observation grid (its first score of a pause and its re-scoring
+    interval) into FIRST0 / STEP0; returns the first-score delays (ms) a replayed rule can
+    take: the grid's points up to 300 ms (e.g. 96 and 288 ms for a dump at 96 + k * 192 ms)."""
+    global FIRST0, STEP0
+    FIRST0 = min(s[1] for pol in recs.values() for s in pol["saywhen+text"]["scores"])
+    STEP0 = min(b[1] - a_[1] for pol in recs.values() for a_, b in zip(pol["saywhen+text"]["scores"],
+                                                                        pol["saywhen+text"]["scores"][1:])
+                if b[1] > a_[1] + 1e-6)
+    print(f"observation: first score at {1000 * FIRST0:.0f} ms, then every {1000 * STEP0:.0f} ms", file=sys.stderr)
+    n = int((0.3 - FIRST0) / STEP0 + 1e-6) + 1
+    return [round(1000 * (FIRST0 + i * STEP0)) for i in range(n)]
+
+
 def saywhen_decisions(P, rule, with_text, knobs, timeout):
     """(K, N) decision times of the saywhen rule for each knob in `knobs` (timeout: (N,) times)."""
     first = rule["pause_ms"] / 1000.0
@@ -256,12 +270,7 @@ def main():
                          "false cut-off rate + mean latency / 2 s, summed over the two saywhen policies)")
     a = ap.parse_args()
     recs = load(*a.scores)
-    global FIRST0, STEP0
-    FIRST0 = min(s[1] for pol in recs.values() for s in pol["saywhen+text"]["scores"])
-    STEP0 = min(b[1] - a_[1] for pol in recs.values() for a_, b in zip(pol["saywhen+text"]["scores"],
-                                                                        pol["saywhen+text"]["scores"][1:])
-                if b[1] > a_[1] + 1e-6)
-    print(f"observation: first score at {1000 * FIRST0:.0f} ms, then every {1000 * STEP0:.0f} ms", file=sys.stderr)
+    SEARCH["pause_ms"] = observe(recs)
     side = split(recs)
     dev = sorted(i for i in recs if side[i] == "dev")
     test = sorted(i for i in recs if side[i] == "test")
