@@ -10,14 +10,8 @@ import onnxruntime as ort
 import sentencepiece as spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from saywhen_text.common import LABELS, load_split  # noqa: E402
+from saywhen_text.common import LABELS, finished_unfinished_f1, load_split, prf  # noqa: E402
 from export import ece  # noqa: E402
-
-
-def prf(pred, gold, k):
-    tp = int(((pred == k) & (gold == k)).sum()); fp = int(((pred == k) & (gold != k)).sum()); fn = int(((pred != k) & (gold == k)).sum())
-    p = tp / max(1, tp + fp); r = tp / max(1, tp + fn)
-    return p, r, (2 * p * r / max(1e-9, p + r)), int((gold == k).sum())
 
 
 def metrics(probs, gold, langs, sources=None):
@@ -38,8 +32,7 @@ def metrics(probs, gold, langs, sources=None):
         d = {"n": int(m.sum()), "accuracy": float((pred[m] == gold[m]).mean())}
         fu = m & (gold <= 1)
         if fu.sum():
-            bp = np.where(pred[fu] == 0, 0, 1)  # finished vs not-finished (keep listening)
-            d["fin_unfin_macro_f1"] = float(np.mean([prf(bp, gold[fu], k)[2] for k in (0, 1)]))
+            d["fin_unfin_macro_f1"] = finished_unfinished_f1(pred[m], gold[m])
             d["n_fin_unfin"] = int(fu.sum())
         for k, l in enumerate(LABELS):
             mm = m & (gold == k)

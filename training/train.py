@@ -8,7 +8,7 @@ import sentencepiece as spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from saywhen_text.model import TurnModel  # noqa: E402
-from saywhen_text.common import LABELS, default_config, load_split  # noqa: E402
+from saywhen_text.common import LABELS, default_config, finished_unfinished_f1, load_split  # noqa: E402
 from langres import DIALOG_LANGS  # noqa: E402
 
 
@@ -150,17 +150,6 @@ def main():
           f"best dev score {best:.4f}", flush=True)
 
 
-def finished_unfinished_f1(pred, gold):
-    """Macro-F1 over the finished and unfinished classes on examples whose gold label is one of them."""
-    keep = gold <= 1
-    p, g = pred[keep], gold[keep]
-    f1 = []
-    for k in (0, 1):
-        tp = ((p == k) & (g == k)).sum(); fp = ((p == k) & (g != k)).sum(); fn = ((p != k) & (g == k)).sum()
-        f1.append(2 * tp / max(1, 2 * tp + fp + fn))
-    return float(np.mean(f1))
-
-
 def checkpoint(model, args, dv_ids, dv_y, dv_langs, step, ep, best):
     """Saves last.pt, and best.pt when the dev score improves. The score is the mean over the dialog languages
     of the finished/unfinished macro-F1 (the model card's target), so that en/ru/zh, most of dev, do not
@@ -169,6 +158,7 @@ def checkpoint(model, args, dv_ids, dv_y, dv_langs, step, ep, best):
     pred = logits.argmax(1)
     langs = np.array(dv_langs)
     per_lang = {l: finished_unfinished_f1(pred[langs == l], dv_y[langs == l]) for l in DIALOG_LANGS if (langs == l).any()}
+    per_lang = {l: f for l, f in per_lang.items() if f is not None}
     score = float(np.mean(list(per_lang.values())))
     state = {"cfg": model.cfg, "state": model.state_dict(), "step": step, "epoch": ep, "dev_acc": acc, "dev_macro_f1": mf1,
              "dev_lang_finunf": per_lang, "dev_score": score, "args": vars(args)}

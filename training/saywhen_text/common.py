@@ -25,3 +25,21 @@ def load_split(path, sp, config, limit=None):
             langs.append(ex["lang"])
             exs.append(ex)
     return ids, np.array(labels, dtype=np.int64), langs, exs
+
+
+def prf(pred, gold, k):
+    """Precision, recall, F1 and support of class k."""
+    tp = int(((pred == k) & (gold == k)).sum()); fp = int(((pred == k) & (gold != k)).sum()); fn = int(((pred != k) & (gold == k)).sum())
+    p = tp / max(1, tp + fp); r = tp / max(1, tp + fn)
+    return p, r, (2 * p * r / max(1e-9, p + r)), int((gold == k).sum())
+
+
+def finished_unfinished_f1(pred, gold):
+    """The model card's target metric: macro-F1 of finished vs not finished (keep listening) on the
+    examples whose gold label is finished (0) or unfinished (1); a wait or backchannel prediction
+    counts as not finished. None when there are no such examples."""
+    fu = gold <= 1
+    if not fu.any():
+        return None
+    bp = np.where(pred[fu] == 0, 0, 1)
+    return float(np.mean([prf(bp, gold[fu], k)[2] for k in (0, 1)]))
