@@ -35,10 +35,15 @@ VARIANTS = {
     "default": {},
     "vad_threshold=0.35": {"vad_threshold": 0.35, "vad_neg_threshold": 0.2},
     "vad_threshold=0.65": {"vad_threshold": 0.65, "vad_neg_threshold": 0.5},
+    "vad_threshold=0.25": {"vad_threshold": 0.25, "vad_neg_threshold": 0.1},
     "start_ms=32": {"start_ms": 32},
     "start_ms=192": {"start_ms": 192},
     "pre_speech_ms=200": {"pre_speech_ms": 200},
     "pre_speech_ms=1000": {"pre_speech_ms": 1000},
+    # second round: start_ms=32 won, which also resumes a turn after one speech window; resume_ms
+    # does only that (a turn still starts after start_ms), alone and with the lower threshold
+    "resume_ms=32": {"resume_ms": 32},
+    "vad_threshold=0.35,resume_ms=32": {"vad_threshold": 0.35, "vad_neg_threshold": 0.2, "resume_ms": 32},
 }
 
 

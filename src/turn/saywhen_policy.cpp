@@ -31,7 +31,8 @@ constexpr double kWinMs = 1000.0 * kWin / kRate;
 struct SaywhenParams {
   double vad_threshold = 0.5;      // a window is speech at p >= this
   double vad_neg_threshold = 0.35; // in speech, a window is silence at p < this
-  double start_ms = 96;            // speech that starts (or resumes) a turn
+  double start_ms = 96;            // speech that starts a turn
+  double resume_ms = 96;           // speech that resumes a turn in a pause (ends the pause)
   double pause_ms = 96;            // silence that makes a pause: the first score
   double rescore_ms = 384;         // re-score interval while the pause lasts
   double threshold = 0.29;         // score that ends the turn (once the pause is threshold_relax_s long)
@@ -51,6 +52,7 @@ struct SaywhenParams {
     t.bind("vad_threshold", &vad_threshold, "speech probability");
     t.bind("vad_neg_threshold", &vad_neg_threshold, "silence probability within speech");
     t.bind("start_ms", &start_ms, "speech that starts a turn");
+    t.bind("resume_ms", &resume_ms, "speech that resumes a turn in a pause");
     t.bind("pause_ms", &pause_ms, "silence that makes a pause");
     t.bind("rescore_ms", &rescore_ms, "re-score interval during a pause");
     t.bind("threshold", &threshold, "score that ends the turn");
@@ -92,6 +94,7 @@ class SaywhenPolicy final : public Policy {
     if (p_.vad_neg_threshold > p_.vad_threshold)
       throw Error("preset saywhen: vad_neg_threshold must not exceed vad_threshold");
     start_windows_ = windows_for(p_.start_ms);
+    resume_windows_ = windows_for(p_.resume_ms);
     pause_windows_ = windows_for(p_.pause_ms);
     rescore_windows_ = windows_for(p_.rescore_ms);
     barge_windows_ = windows_for(p_.barge_in_ms);
@@ -159,7 +162,10 @@ class SaywhenPolicy final : public Policy {
     const double t = t_of(w + 1);
     if (!speaking_) {
       speech_run_ = prob >= static_cast<float>(p_.vad_threshold) ? speech_run_ + 1 : 0;
-      if (speech_run_ >= start_windows_) {
+      // Resuming may take less speech than starting: a short sound in a pause
+      // should end the pause (the user is still talking), but should not by
+      // itself open a turn.
+      if (speech_run_ >= (in_turn_ ? resume_windows_ : start_windows_)) {
         speaking_ = true;
         silence_run_ = 0;
         const int64_t first = w - speech_run_ + 1;
@@ -330,7 +336,7 @@ class SaywhenPolicy final : public Policy {
   int64_t samples_ = 0;
   size_t keep_ = 0;
 
-  int start_windows_ = 3, pause_windows_ = 5, rescore_windows_ = 5, barge_windows_ = 12;
+  int start_windows_ = 3, resume_windows_ = 3, pause_windows_ = 5, rescore_windows_ = 5, barge_windows_ = 12;
   int64_t windows_ = 0;
   bool speaking_ = false, in_turn_ = false, eager_sent_ = false, barge_decided_ = false;
   int speech_run_ = 0, silence_run_ = 0;
