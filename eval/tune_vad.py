@@ -10,8 +10,10 @@ every variant, and the variants are compared by tune.py's dev objective (lower i
 Pipecat-compatible preset does not depend on these settings; its records come from one dump
 made once (or from --pipecat-dump).
 
-Variants: one setting at a time around the defaults (vad_threshold 0.5 with vad_neg_threshold
-0.15 below it, as Silero's own default; start_ms 96; pre_speech_ms 500).
+Variants: one setting at a time around run 5's defaults (vad_threshold 0.5 with
+vad_neg_threshold 0.15 below it, as Silero's own default; start_ms 96, which then also set the
+speech that ends a pause; pre_speech_ms 500), then the winners together (docs/evaluation.md,
+run 6: the chosen settings are the preset's defaults now, so `default` here is run 5's).
 
     SAYWHEN_MODELS=../shared/models eval/tune_vad.py --saywhen build/release/saywhen \\
         --set eval/out --work /tmp/vad-tune [--pipecat-dump dense.jsonl]
@@ -32,18 +34,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DENSE = ["--param", "pause_ms=96", "--param", "rescore_ms=192", "--param", "max_silence_s=3"]
 VARIANTS = {
-    "default": {},
-    "vad_threshold=0.35": {"vad_threshold": 0.35, "vad_neg_threshold": 0.2},
-    "vad_threshold=0.65": {"vad_threshold": 0.65, "vad_neg_threshold": 0.5},
-    "vad_threshold=0.25": {"vad_threshold": 0.25, "vad_neg_threshold": 0.1},
-    "start_ms=32": {"start_ms": 32},
-    "start_ms=192": {"start_ms": 192},
-    "pre_speech_ms=200": {"pre_speech_ms": 200},
-    "pre_speech_ms=1000": {"pre_speech_ms": 1000},
+    "default": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "resume_ms": 96},
+    "vad_threshold=0.35": {"vad_threshold": 0.35, "vad_neg_threshold": 0.2, "resume_ms": 96},
+    "vad_threshold=0.65": {"vad_threshold": 0.65, "vad_neg_threshold": 0.5, "resume_ms": 96},
+    "vad_threshold=0.25": {"vad_threshold": 0.25, "vad_neg_threshold": 0.1, "resume_ms": 96},
+    "start_ms=32": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "start_ms": 32, "resume_ms": 32},
+    "start_ms=192": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "start_ms": 192, "resume_ms": 192},
+    "pre_speech_ms=200": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "resume_ms": 96, "pre_speech_ms": 200},
+    "pre_speech_ms=1000": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "resume_ms": 96, "pre_speech_ms": 1000},
     # second round: start_ms=32 won, which also resumes a turn after one speech window; resume_ms
     # does only that (a turn still starts after start_ms), alone and with the lower threshold
-    "resume_ms=32": {"resume_ms": 32},
+    "resume_ms=32": {"vad_threshold": 0.5, "vad_neg_threshold": 0.35, "resume_ms": 32},
     "vad_threshold=0.35,resume_ms=32": {"vad_threshold": 0.35, "vad_neg_threshold": 0.2, "resume_ms": 32},
+    "vad_threshold=0.25,resume_ms=32": {"vad_threshold": 0.25, "vad_neg_threshold": 0.1, "resume_ms": 32},
 }
 
 
