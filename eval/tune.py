@@ -186,6 +186,16 @@ def observe(recs):
     return [round(1000 * (FIRST0 + i * STEP0)) for i in range(n)]
 
 
+def early_margin(rule, pause_s):
+    """The extra score the rule asks for after pause_s of silence (an array or a number):
+    threshold_early at the first score, falling linearly to 0 at threshold_relax_s."""
+    first = rule["pause_ms"] / 1000.0
+    relax, early = rule["threshold_relax_s"], rule["threshold_early"]
+    if early == 0 or relax <= first:
+        return np.zeros_like(pause_s, dtype=np.float64)
+    return early * np.clip((relax - np.asarray(pause_s)) / (relax - first), 0.0, 1.0)
+
+
 def saywhen_decisions(P, rule, with_text, knobs, timeout):
     """(K, N) decision times of the saywhen rule for each knob in `knobs` (timeout: (N,) times)."""
     first = rule["pause_ms"] / 1000.0
@@ -200,12 +210,7 @@ def saywhen_decisions(P, rule, with_text, knobs, timeout):
         s = np.where(np.isnan(P.text), P.audio, fused)
     else:
         s = P.audio
-    relax, early = rule["threshold_relax_s"], rule["threshold_early"]
-    if early == 0 or relax <= first:
-        extra = np.zeros_like(P.pause)
-    else:
-        extra = early * np.clip((relax - P.pause) / (relax - first), 0.0, 1.0)
-    need = np.asarray(knobs)[:, None, None] + extra[None]
+    need = np.asarray(knobs)[:, None, None] + early_margin(rule, P.pause)[None]
     s64 = s.astype(np.float64)
     mask = keep[None] & ~np.isnan(s64)[None] & (s64[None] >= need)
     return first_true(mask, P.t[None], timeout)

@@ -40,7 +40,6 @@ def replay(rec, rule, threshold, eager, timeout, with_text):
     first = rule["pause_ms"] / 1000.0
     step = rule["rescore_ms"] / 1000.0
     w = rule["text_weight"]
-    relax, early = rule["threshold_relax_s"], rule["threshold_early"]
     eagers, eager_sent, last_pause = [], False, None
     for t, ps, a, x, _ in rec["scores"]:
         if t > timeout + 1e-9:
@@ -52,7 +51,7 @@ def replay(rec, rule, threshold, eager, timeout, with_text):
         if ps < first - 1e-6 or abs(k - round(k)) > 1e-6 or a is None:
             continue
         s = a if not with_text or x is None else (1 - w) * a + w * x
-        extra = 0.0 if early == 0 or relax <= first else early * min(max((relax - ps) / (relax - first), 0.0), 1.0)
+        extra = float(tune.early_margin(rule, ps))
         if s >= threshold + extra:
             return t, eagers
         if eager > 0 and not eager_sent and s >= eager + extra:

@@ -45,9 +45,6 @@
 namespace saywhen::rt {
 namespace {
 
-// What both rewrite passes look things up in: who produces each value, how
-// many nodes (and graph outputs, and subgraphs) read it, and which values are
-// constants fixed at load time.
 // Scalar attributes of the nodes the passes write.
 Attribute int_attr(int64_t v) {
   Attribute a;
@@ -62,6 +59,9 @@ Attribute float_attr(float v) {
   return a;
 }
 
+// What both rewrite passes look things up in: who produces each value, how
+// many nodes (and graph outputs, and subgraphs) read it, and which values are
+// constants fixed at load time.
 class GraphIndex {
  protected:
   explicit GraphIndex(ModelIR& model) : model_(model), g_(model.graph) {}

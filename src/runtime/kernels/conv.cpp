@@ -5,7 +5,8 @@
 // panel layout, so the input is gathered once and then read contiguously by the
 // micro-kernel; W is read in place as the A operand, bias is the per-row bias.
 // K is blocked and the bias added after the whole sum as MLAS's convolution
-// does, so the result has ONNX Runtime's bits. 1x1 convolutions with unit stride and no padding skip im2col entirely.
+// does, so the result has ONNX Runtime's bits. 1x1 convolutions with unit
+// stride and no padding skip im2col entirely.
 //
 // ConvTranspose is the adjoint: cols = W^T x X by GEMM, then col2im adds each
 // column into the output positions it covers.

@@ -20,8 +20,7 @@ void epilogue(const SgemmBlock& blk, const float* acc, float* c, int64_t cols, c
     } else {
       x += c[j];
     }
-    if (bias_n) x += bias_n[j] + bias_m;
-    else if (blk.bias_m) x += bias_m;
+    if (bias_n || blk.bias_m) x += (bias_n ? bias_n[j] : 0.0f) + bias_m;
     c[j] = x;
   }
 }
