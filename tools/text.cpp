@@ -19,19 +19,22 @@ namespace {
 
 std::string json_type_name(const nlohmann::json& j) { return j.type_name(); }
 
+// `where` names the place in an error ("" on a JSONL line: the caller adds the line number).
+std::string at(const std::string& where) { return where.empty() ? "" : where + ": "; }
+
 std::string get_text(const nlohmann::json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
-  if (it == obj.end()) throw Error(where + ": missing \"" + key + "\"");
-  if (!it->is_string()) throw Error(where + ": \"" + key + "\" must be a string, got " + json_type_name(*it));
+  if (it == obj.end()) throw Error(at(where) + "missing \"" + key + "\"");
+  if (!it->is_string()) throw Error(at(where) + "\"" + key + "\" must be a string, got " + json_type_name(*it));
   return it->get<std::string>();
 }
 
 std::vector<Message> parse_messages(const nlohmann::json& arr, const std::string& where) {
-  if (!arr.is_array()) throw Error(where + ": \"messages\" must be an array, got " + json_type_name(arr));
+  if (!arr.is_array()) throw Error(at(where) + "\"messages\" must be an array, got " + json_type_name(arr));
   std::vector<Message> out;
   for (size_t i = 0; i < arr.size(); ++i) {
     const auto& m = arr[i];
-    std::string w = where + ": messages[" + std::to_string(i) + "]";
+    std::string w = at(where) + "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) throw Error(w + " must be an object {\"role\", \"content\"}");
     Message msg;
     msg.role = get_text(m, "role", w);
@@ -211,7 +214,7 @@ void add_text(CLI::App& app) {
   static std::vector<std::string> threshold_specs;
   static bool agent_speaking = false, interactive = false;
   static int threads = 1;
-  cmd->add_option("UTTERANCE", utterance, "What the user said (the last message)");
+  auto* utterance_opt = cmd->add_option("UTTERANCE", utterance, "What the user said (the last message)");
   cmd->add_option("--context", context_file, "JSON file with the earlier turns: [{\"role\",\"content\"}, ...]");
   cmd->add_flag("--agent-speaking", agent_speaking, "The agent is talking while the user says this");
   cmd->add_option("--model", model_dir, "Text model folder (config.json, tokenizer.model, model.onnx); default: the shipped text-turn");
@@ -226,8 +229,8 @@ void add_text(CLI::App& app) {
   cmd->add_option("--input", in_path, "JSONL in: {\"id\",\"messages\",\"agent_speaking\"} or {\"id\",\"context\",\"message\"} per line ('-': stdin)");
   cmd->add_option("--output", out_path, "JSONL out, one line per input line ('-': stdout, the default)");
   cmd->add_flag("--interactive", interactive, "Prompt: lines are the user's; /agent TEXT, /speaking on|off, /reset, /quit");
-  cmd->callback([] {
-    int modes = (!utterance.empty()) + (!in_path.empty()) + interactive;
+  cmd->callback([utterance_opt] {
+    int modes = (utterance_opt->count() > 0) + (!in_path.empty()) + interactive;
     if (modes != 1)
       throw CLI::ValidationError("text", "give exactly one of UTTERANCE, --input FILE or --interactive");
     if (!out_path.empty() && in_path.empty()) throw CLI::ValidationError("--output", "needs --input");
@@ -258,7 +261,7 @@ void add_text(CLI::App& app) {
 // ---- JSONL lines -----------------------------------------------------------------
 
 TextLine parse_text_line(const std::string& line, nlohmann::json& id) {
-  check_utf8(line, "line");
+  check_utf8(line, "");  // the caller names the line
   TextLine out;
   try {
     out.raw = nlohmann::json::parse(line);
@@ -271,14 +274,14 @@ TextLine parse_text_line(const std::string& line, nlohmann::json& id) {
   if (auto it = j.find("id"); it != j.end()) id = out.id = *it;
   Conversation& c = out.conversation;
   if (j.contains("messages")) {
-    c.messages = parse_messages(j["messages"], "line");
+    c.messages = parse_messages(j["messages"], "");
   } else if (j.contains("message")) {
     // Speak/wait format: the context is the dialogue before the message, one turn.
     if (j.contains("context") && !j["context"].is_null()) {
-      std::string ctx = get_text(j, "context", "line");
+      std::string ctx = get_text(j, "context", "");
       if (ctx.find_first_not_of(" \t\r\n") != std::string::npos) c.messages.push_back({"assistant", ctx});
     }
-    c.messages.push_back({"user", get_text(j, "message", "line")});
+    c.messages.push_back({"user", get_text(j, "message", "")});
   } else {
     throw Error("missing \"messages\" (or \"message\" with an optional \"context\")");
   }

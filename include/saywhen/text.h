@@ -159,7 +159,7 @@ std::string detect_language(std::string_view utf8_text);
 void parse_threshold_spec(const std::string& spec, Thresholds& into);
 
 // Checks `text` is valid UTF-8; on failure throws Error("<what>: invalid UTF-8
-// at byte N").
+// at byte N"), without the "<what>: " when `what` is empty.
 void check_utf8(std::string_view text, const std::string& what);
 
 }  // namespace saywhen

@@ -99,6 +99,7 @@ TurnAction action_for(TurnLabel label, bool agent_speaking) {
 }
 
 void check_utf8(std::string_view s, const std::string& what) {
+  const std::string prefix = what.empty() ? std::string() : what + ": ";
   const auto* u = reinterpret_cast<const uint8_t*>(s.data());
   size_t n = s.size();
   for (size_t i = 0; i < n;) {
@@ -115,16 +116,16 @@ void check_utf8(std::string_view s, const std::string& what) {
     } else if ((c & 0xF8) == 0xF0) {
       len = 4, cp = c & 0x07u;
     } else {
-      throw Error(what + ": invalid UTF-8 at byte " + std::to_string(i));
+      throw Error(prefix + "invalid UTF-8 at byte " + std::to_string(i));
     }
-    if (i + len > n) throw Error(what + ": invalid UTF-8 at byte " + std::to_string(i) + " (truncated)");
+    if (i + len > n) throw Error(prefix + "invalid UTF-8 at byte " + std::to_string(i) + " (truncated)");
     for (size_t k = 1; k < len; ++k) {
-      if ((u[i + k] & 0xC0) != 0x80) throw Error(what + ": invalid UTF-8 at byte " + std::to_string(i));
+      if ((u[i + k] & 0xC0) != 0x80) throw Error(prefix + "invalid UTF-8 at byte " + std::to_string(i));
       cp = (cp << 6) | (u[i + k] & 0x3Fu);
     }
     static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
-      throw Error(what + ": invalid UTF-8 at byte " + std::to_string(i));
+      throw Error(prefix + "invalid UTF-8 at byte " + std::to_string(i));
     i += len;
   }
 }

@@ -383,6 +383,11 @@ TEST(TextCli, OneUtterance) {
   EXPECT_EQ(lines[0]["probs"].size(), 4u);
   std::string action = lines[0]["action"];
   EXPECT_TRUE(action == "start_listening" || action == "continue_speaking") << action;
+
+  // An empty utterance is an empty message, not a missing argument.
+  RunResult empty = run_cli("text ''");
+  EXPECT_NE(empty.code, 0);
+  EXPECT_NE(empty.out.find("text is empty"), std::string::npos) << empty.out;
 }
 
 TEST(TextCli, JsonlBadLinesAreAnsweredWithErrors) {
@@ -405,11 +410,13 @@ TEST(TextCli, JsonlBadLinesAreAnsweredWithErrors) {
       R"({"id": 9, "messages": [{"role": "user", "content": "hello"}], "agent_speaking": "yes"})"
       "\n"
       R"({"id": "ten", "message": "one more"})"
+      "\n"
+      R"({"id": 11, "messages": [{"role": "user", "content": 12}]})"
       "\n";
   RunResult r = run_cli("text --input - --output -", input);
   EXPECT_NE(r.code, 0) << r.out;
   auto lines = json_lines(r.out);
-  ASSERT_EQ(lines.size(), 10u) << r.out;
+  ASSERT_EQ(lines.size(), 11u) << r.out;
   EXPECT_TRUE(lines[0].contains("label")) << lines[0];
   EXPECT_EQ(lines[0]["id"], 1);
   EXPECT_TRUE(lines[1].contains("error"));
@@ -422,13 +429,14 @@ TEST(TextCli, JsonlBadLinesAreAnsweredWithErrors) {
   EXPECT_NE(lines[5]["error"].get<std::string>().find("text is empty"), std::string::npos) << lines[5];
   EXPECT_EQ(lines[6]["id"], 7);
   EXPECT_NE(lines[6]["error"].get<std::string>().find("over the 65536-byte limit"), std::string::npos) << lines[6];
-  EXPECT_NE(lines[7]["error"].get<std::string>().find("line 8: line: invalid UTF-8"), std::string::npos) << lines[7];
+  EXPECT_NE(lines[7]["error"].get<std::string>().find("line 8: invalid UTF-8"), std::string::npos) << lines[7];
   EXPECT_NE(lines[8]["error"].get<std::string>().find("agent_speaking"), std::string::npos) << lines[8];
   EXPECT_EQ(lines[9]["id"], "ten");
   EXPECT_TRUE(lines[9].contains("label"));
+  EXPECT_EQ(lines[10]["error"], "line 11: messages[0]: \"content\" must be a string, got number") << lines[10];
   // The errors are on stderr too, naming the line.
   EXPECT_NE(r.out.find("stdin:2: not JSON"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("7 of 10 lines could not be answered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8 of 11 lines could not be answered"), std::string::npos) << r.out;
 
   RunResult ok = run_cli("text --input - --threads 2", R"({"id": "a", "message": "hi"})" "\n\n");
   EXPECT_EQ(ok.code, 0) << ok.out;
