@@ -474,11 +474,21 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sa", action="store_true", help="also exclude CC BY-SA sources (xsid, labforsims2, jmultiwoz)")
     ap.add_argument("--report-dir", default=None, help="write data_report.md and data_samples.md here")
+    ap.add_argument("--extra-train-seeds", type=int, nargs="*", default=[],
+                    help="also add the training split as generated with these seeds (more variants of the same "
+                         "training dialogs; dev and test stay those of --seed)")
     args = ap.parse_args()
     data = os.path.abspath(args.data)
     res = R.parse_fillers(os.path.join(data, "fillers.md"))
-    rng = random.Random(args.seed)
-    per_split = {s: Builder(res, random.Random(f"{args.seed}-{s}")) for s in ("train", "dev", "test", "evalonly")}
+    per_split = build_splits(args, data, res, args.seed)
+    for seed in args.extra_train_seeds:
+        per_split["train"].out += build_splits(args, data, res, seed)["train"].out
+    write_splits(args, per_split)
+
+
+def build_splits(args, data, res, seed):
+    """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
+    per_split = {s: Builder(res, random.Random(f"{seed}-{s}")) for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
     # ---------------- dialogs
@@ -551,7 +561,10 @@ def main():
                 b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
             if i % 4 == 0:
                 b.dictation(lang, "synthetic", key)
+    return per_split
 
+
+def write_splits(args, per_split):
     os.makedirs(args.out, exist_ok=True)
     counts = collections.Counter()
     # The split hashes the source id, but some sources repeat a text under several ids (xSID-de: 125 of

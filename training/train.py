@@ -89,7 +89,8 @@ def main():
     ap.add_argument("--eval-minutes", type=float, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--init", default=None, help="continue from this checkpoint (weights only; fresh optimizer)")
+    ap.add_argument("--init", default=None, help="continue from this checkpoint (weights only; fresh optimizer); "
+                    "with more --layers than it has, the new blocks are appended as identities")
     ap.add_argument("--warmup", type=int, default=300)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -106,8 +107,8 @@ def main():
     model = TurnModel(sp.get_piece_size(), args.d, args.layers, args.heads, args.ffn, config["max_tokens"],
                       len(LABELS), args.dropout)
     if args.init:
-        model.load_state_dict(torch.load(args.init, map_location="cpu")["state"])
-        print("initialised from", args.init, flush=True)
+        grown = init_from(model, torch.load(args.init, map_location="cpu")["state"])
+        print("initialised from", args.init + (f"; new identity blocks {grown}" if grown else ""), flush=True)
     print("params", sum(p.numel() for p in model.parameters()), model.cfg, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "tok" not in n and "pos" not in n]
     nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
@@ -148,6 +149,22 @@ def main():
     best = checkpoint(model, args, dv_ids, dv_y, dv_langs, step, seen / len(tr_ids), best)
     print(f"done: {step} steps, {seen} examples, {(time.time() - start) / 60:.1f} min, "
           f"best dev score {best:.4f}", flush=True)
+
+
+def init_from(model, state):
+    """Loads a checkpoint into model. A model deeper than the checkpoint is grown: the blocks the checkpoint
+    lacks start as identities (their two output projections zero), so training continues from the same
+    function with more capacity. Returns the indices of the new blocks."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    grown = sorted({int(k.split(".")[1]) for k in missing if k.startswith("blocks.")})
+    other = [k for k in missing if not k.startswith("blocks.") or int(k.split(".")[1]) not in grown]
+    if unexpected or other or (grown and grown[0] < len(model.blocks) - len(grown)):
+        sys.exit(f"train.py: --init checkpoint does not fit the model (unexpected {unexpected[:3]}, missing {other[:3]})")
+    with torch.no_grad():
+        for i in grown:
+            for lin in (model.blocks[i].proj, model.blocks[i].fc2):
+                lin.weight.zero_(); lin.bias.zero_()
+    return grown
 
 
 def checkpoint(model, args, dv_ids, dv_y, dv_langs, step, ep, best):
