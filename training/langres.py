@@ -65,6 +65,27 @@ YESNO = {
     "hi": ["हाँ", "नहीं", "जी हाँ", "ठीक है", "बिल्कुल", "haan", "nahi", "theek hai", "ji haan"],
 }
 
+# What a caller says first and then waits for an answer: a greeting, or checking the line. The dialog
+# sources start mid-task, so without these a lone "hello" is seen only as the start of a longer turn.
+GREETINGS = {
+    "en": ["hello", "hi", "hey", "hi there", "hello there", "good morning", "good afternoon", "good evening",
+           "hello, can you hear me", "hello, is anyone there", "hey, are you there"],
+    "ru": ["привет", "здравствуйте", "алло", "добрый день", "доброе утро", "добрый вечер", "алло, здравствуйте",
+           "алло, вы меня слышите", "здрасьте"],
+    "zh": ["你好", "您好", "喂", "喂，你好", "早上好", "你好啊", "喂，听得到吗", "在吗", "晚上好"],
+    "ja": ["こんにちは", "もしもし", "おはようございます", "こんばんは", "もしもし、聞こえますか"],
+    "ko": ["안녕하세요", "여보세요", "안녕", "여보세요, 들리세요"],
+    "fr": ["bonjour", "salut", "allô", "bonsoir", "allô, vous m'entendez", "bonjour madame"],
+    "de": ["hallo", "guten Tag", "guten Morgen", "hallo, hören Sie mich", "servus", "guten Abend"],
+    "it": ["ciao", "buongiorno", "pronto", "salve", "buonasera", "pronto, mi sente"],
+    "id": ["halo", "selamat pagi", "selamat siang", "hai", "halo, bisa dengar saya", "selamat malam"],
+    "pl": ["dzień dobry", "cześć", "halo", "halo, słychać mnie", "dobry wieczór"],
+    "ar": ["مرحبا", "السلام عليكم", "ألو", "أهلا", "صباح الخير", "ألو، هل تسمعني"],
+    "nl": ["hallo", "goedemorgen", "hoi", "goedendag", "hallo, hoort u mij"],
+    "tr": ["merhaba", "alo", "günaydın", "selam", "alo, beni duyuyor musunuz"],
+    "hi": ["नमस्ते", "हैलो", "हेलो", "namaste", "hello ji", "हैलो, आवाज़ आ रही है"],
+}
+
 PLEASE = {"en": ["please"], "ru": ["пожалуйста"], "zh": ["一下", "好吗"], "ja": [], "ko": [],
           "fr": ["s'il vous plaît", "s'il te plaît"], "de": ["bitte"], "it": ["per favore"],
           "id": ["ya", "dulu"], "pl": ["proszę"], "ar": ["من فضلك"], "nl": ["alsjeblieft"],
@@ -130,7 +151,10 @@ ZH_DIGITS = "零一二三四五六七八九"
 HI_DIGITS = ["शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"]
 HI_DIGITS_LATIN = ["zero", "ek", "do", "teen", "char", "paanch", "chhe", "saat", "aath", "nau"]
 NAMES = ["anna", "ivan", "john.smith", "li.wei", "maria", "alex", "k.tanaka", "pierre", "max.mueller", "sara", "budi", "olga", "tom"]
-DOMAINS = [("gmail", "com"), ("yandex", "ru"), ("mail", "ru"), ("outlook", "com"), ("yahoo", "com"), ("qq", "com"), ("web", "de")]
+DOMAINS = [("gmail", "com"), ("yandex", "ru"), ("mail", "ru"), ("outlook", "com"), ("yahoo", "com"), ("qq", "com"), ("web", "de"),
+           ("gmx", "de"), ("orange", "fr"), ("free", "fr"), ("libero", "it"), ("ziggo", "nl"), ("163", "com"),
+           ("naver", "com"), ("hotmail", "com"), ("icloud", "com"), ("proton", "me"), ("yahoo", "fr"), ("company", "net"),
+           ("school", "org"), ("firma", "pl"), ("mynet", "com.tr"), ("bk", "ru")]
 
 
 def parse_fillers(path):

@@ -389,6 +389,22 @@ class Builder:
         pool = bc + R.YESNO[lang] if rng.random() < 0.5 and not open_question else R.YESNO[lang]
         self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
 
+    def greeting(self, lang, source, key, context):
+        """A lone greeting or "can you hear me" opens a call (no context) and waits for an answer: finished."""
+        rng = self.rng
+        msg = rng.choice(R.GREETINGS[lang])
+        if rng.random() < 0.15:
+            msg = msg.split("，")[0].split(",")[0].split("、")[0]
+            msg = msg + (" " if lang not in R.CJK else "") + msg          # "hello hello", "喂喂"
+        style = make_style(rng, lang)
+        if style["lower"]:
+            msg = msg.lower()
+        if style["punct"] == "none":
+            msg = strip_punct(msg)
+        elif rng.random() < 0.6:
+            msg += rng.choice(["?", ".", "!"]) if lang not in R.CJK else rng.choice(["？", "。", "！"])
+        self.emit(self.base(lang, source, key, "greeting", self.ctx_noise(context, lang), msg, False, "finished"))
+
     def dictation(self, lang, source, key):
         rng = self.rng
         kind = rng.choice(["phone", "phone", "email", "code"])
@@ -397,7 +413,10 @@ class Builder:
         sep = "" if lang in ("zh", "ja") and not spoken_words else " "
         if kind in ("phone", "code"):
             if kind == "phone":
-                groups = rng.choice([[1, 3, 3, 2, 2], [3, 3, 4], [3, 4, 4], [2, 4, 4], [4, 3, 3], [3, 3, 2, 2]])
+                # national formats, local numbers too (US 3-4, RU 3-2-2, FR 2-2-2-2-2): a group can end a
+                # number in one format and not in another, as in real calls
+                groups = rng.choice([[1, 3, 3, 2, 2], [3, 3, 4], [3, 4, 4], [2, 4, 4], [4, 3, 3], [3, 3, 2, 2],
+                                     [3, 4], [3, 2, 2], [2, 2, 2, 2, 2], [4, 4], [3, 3, 3]])
                 intro = rng.choice(R.PHONE_INTRO[lang])
                 ask = R.ASK_PHONE[lang]
             else:
@@ -425,12 +444,15 @@ class Builder:
             partial = say(part)
         else:
             name = rng.choice(R.NAMES)
+            spoken_name = name.replace(".", f" {R.AT_DOT[lang][1]} ")
+            if rng.random() < 0.4:                       # spelled out letter by letter, maybe with digits
+                spoken_name = " ".join(name.replace(".", "")) + ("" if rng.random() < 0.6 else " " + str(rng.randrange(10, 100)))
             dom, tld = rng.choice(R.DOMAINS)
             at, dot = R.AT_DOT[lang]
             intro = rng.choice(R.EMAIL_INTRO[lang])
             ask = R.ASK_EMAIL[lang]
             if rng.random() < 0.5:
-                toks = [name.replace(".", f" {dot} "), at, dom, dot, tld]
+                toks = [spoken_name, at, dom, dot, tld]
                 full = " ".join(toks)
                 cut = rng.randrange(1, 4)
                 partial = " ".join(toks[:cut + 1]) if cut < 3 else " ".join(toks[:4])
@@ -516,6 +538,8 @@ def build_splits(args, data, res, seed):
                 if t["role"] != "user":
                     continue
                 ctx = turns[max(0, i - 4):i]
+                if i <= 1 and r.random() < 0.08:
+                    b.greeting(lang, src, key, [])
                 if r.random() < p:
                     b.turn_examples(lang, src, key, ctx, t["content"])
                     if r.random() < 0.22:
@@ -561,6 +585,8 @@ def build_splits(args, data, res, seed):
                 b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
             if i % 4 == 0:
                 b.dictation(lang, "synthetic", key)
+            if i % 4 == 1:
+                b.greeting(lang, "synthetic", key, [])
     return per_split
 
 
@@ -583,7 +609,7 @@ def write_splits(args, per_split):
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
-            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer") and sp != "test" else 1
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "greeting") and sp != "test" else 1
             if seen[k] >= cap:
                 continue
             seen[k] += 1
