@@ -22,6 +22,10 @@
 #include "../cpu.h"
 #include "../kernel.h"
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
 namespace saywhen::rt {
 namespace {
 
@@ -947,33 +951,39 @@ SW_INLINE void layernorm_rows(const T* x, T* y, const T* scale, const T* bias, U
 // centred squares summed in 8 float lanes, y = (x - mean) * inv_std, then
 // y * scale + bias fused. Otherwise ORT's scalar path: Welford's running mean
 // and M2 in float, y = (x - mean) / std * scale + bias.
-// R rows at once: each row's sums keep their own lanes and order, the rows
-// only interleave so the additions of one do not wait on another's.
-template <int R, class U, class P>
-SW_INLINE void ort_layernorm_rows_mlas(const float* x, float* y, const float* scale, const float* bias, U* mean_out,
-                                       U* inv_out, int64_t n, float eps) {
-  double l[R][4] = {};
+// MLAS's lanes are AVX2 registers here, written out: left to the compiler, the
+// interleaved rows stayed scalar. R rows at once: each row's sums keep their
+// own lanes and order, the rows only interleave so the additions of one do not
+// wait on another's.
+#if SW_HAVE_AVX2_CLONES
+template <int R, class U>
+SW_AVX2 SW_INLINE void ort_layernorm_rows_mlas(const float* x, float* y, const float* scale, const float* bias,
+                                               U* mean_out, U* inv_out, int64_t n, float eps) {
+  __m256d l[R];
+  for (int r = 0; r < R; ++r) l[r] = _mm256_setzero_pd();
   int64_t i = 0;
   for (; i + 4 <= n; i += 4)
-    for (int r = 0; r < R; ++r)
-      for (int j = 0; j < 4; ++j) l[r][j] += static_cast<double>(x[r * n + i + j]);
+    for (int r = 0; r < R; ++r) l[r] = _mm256_add_pd(l[r], _mm256_cvtps_pd(_mm_loadu_ps(x + r * n + i)));
   const int64_t i4 = i;
   float mean[R];
   for (int r = 0; r < R; ++r) {
-    double ds = (l[r][0] + l[r][2]) + (l[r][1] + l[r][3]);
+    alignas(32) double t[4];
+    _mm256_store_pd(t, l[r]);
+    double ds = (t[0] + t[2]) + (t[1] + t[3]);
     for (int64_t k = i4; k < n; ++k) ds += static_cast<double>(x[r * n + k]);
     mean[r] = static_cast<float>(ds / static_cast<double>(n));
   }
-  float v[R][8] = {};
+  __m256 v[R];
+  for (int r = 0; r < R; ++r) v[r] = _mm256_setzero_ps();
   for (i = 0; i + 8 <= n; i += 8)
-    for (int r = 0; r < R; ++r)
-      for (int j = 0; j < 8; ++j) {
-        const float d = x[r * n + i + j] - mean[r];
-        v[r][j] = ort_madd<P>(d, d, v[r][j]);
-      }
+    for (int r = 0; r < R; ++r) {
+      const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + r * n + i), _mm256_set1_ps(mean[r]));
+      v[r] = _mm256_fmadd_ps(d, d, v[r]);
+    }
   const int64_t i8 = i;
   for (int r = 0; r < R; ++r) {
-    const float* v8 = v[r];
+    alignas(32) float v8[8];
+    _mm256_store_ps(v8, v[r]);
     float var = ((v8[0] + v8[4]) + (v8[2] + v8[6])) + ((v8[1] + v8[5]) + (v8[3] + v8[7]));
     for (int64_t k = i8; k < n; ++k) {
       const float d = x[r * n + k] - mean[r];
@@ -983,15 +993,26 @@ SW_INLINE void ort_layernorm_rows_mlas(const float* x, float* y, const float* sc
     const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
     const float* xr = x + r * n;
     float* yr = y + r * n;
+    const __m256 mv = _mm256_set1_ps(m), iv = _mm256_set1_ps(inv);
+    int64_t j = 0;
     if (bias) {
-      for (int64_t j = 0; j < n; ++j) yr[j] = ort_madd<P>((xr[j] - m) * inv, scale[j], bias[j]);
+      for (; j + 8 <= n; j += 8) {
+        const __m256 c = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), mv), iv);
+        _mm256_storeu_ps(yr + j, _mm256_fmadd_ps(c, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(bias + j)));
+      }
+      for (; j < n; ++j) yr[j] = __builtin_fmaf((xr[j] - m) * inv, scale[j], bias[j]);
     } else {
-      for (int64_t j = 0; j < n; ++j) yr[j] = ((xr[j] - m) * inv) * scale[j];
+      for (; j + 8 <= n; j += 8) {
+        const __m256 c = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), mv), iv);
+        _mm256_storeu_ps(yr + j, _mm256_mul_ps(c, _mm256_loadu_ps(scale + j)));
+      }
+      for (; j < n; ++j) yr[j] = ((xr[j] - m) * inv) * scale[j];
     }
     if (mean_out) mean_out[r] = static_cast<U>(m);
     if (inv_out) inv_out[r] = static_cast<U>(inv);
   }
 }
+#endif
 
 // Welford over `rows` (<= 16) rows at once, lane r being row r (rows
 // `stride` apart): the running mean depends on the one before, so one row
@@ -1033,19 +1054,10 @@ SW_INLINE void ort_normalize_row_div(const float* x, float* y, const float* scal
   }
 }
 
+// ORT's scalar path (Welford), for CPUs without FMA and rows under 8.
 template <class U, class P>
 SW_INLINE void ort_layernorm_rows(const float* x, float* y, const float* scale, const float* bias, U* mo, U* io,
                                   int64_t r0, int64_t r1, int64_t n, float eps) {
-  if (P::kFma && n >= 8) {
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4)
-      ort_layernorm_rows_mlas<4, U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr,
-                                       io ? io + r : nullptr, n, eps);
-    for (; r < r1; ++r)
-      ort_layernorm_rows_mlas<1, U, P>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr,
-                                       io ? io + r : nullptr, n, eps);
-    return;
-  }
   for (int64_t r = r0; r < r1; r += kWelfordRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kWelfordRows, r1 - r));
     float mean[kWelfordRows], sd[kWelfordRows];
@@ -1070,7 +1082,13 @@ void layernorm_ref(const T* x, T* y, const T* scale, const T* bias, U* mo, U* io
 template <class U>
 SW_AVX2 void layernorm_avx2(const float* x, float* y, const float* scale, const float* bias, U* mo, U* io,
                             int64_t r0, int64_t r1, int64_t n, double eps) {
-  ort_layernorm_rows<U, IsaAvx2>(x, y, scale, bias, mo, io, r0, r1, n, static_cast<float>(eps));
+  const float e = static_cast<float>(eps);
+  if (n < 8) return ort_layernorm_rows<U, IsaAvx2>(x, y, scale, bias, mo, io, r0, r1, n, e);
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4)
+    ort_layernorm_rows_mlas<4, U>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr, io ? io + r : nullptr, n, e);
+  for (; r < r1; ++r)
+    ort_layernorm_rows_mlas<1, U>(x + r * n, y + r * n, scale, bias, mo ? mo + r : nullptr, io ? io + r : nullptr, n, e);
 }
 #endif
 
