@@ -238,11 +238,11 @@ int sw_stream_push_bytes(sw_stream* stream, const uint8_t* bytes, size_t n, cons
   });
 }
 
-int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s) {
+int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s, int is_final) {
   return guarded([&] {
     if (!stream || !text) throw saywhen::Error("sw_stream_add_transcript: null argument");
     saywhen::check_utf8(text, "sw_stream_add_transcript: text");
-    stream->stream->add_transcript(text, start_s, end_s);
+    stream->stream->add_transcript(text, start_s, end_s, is_final != 0);
   });
 }
 

@@ -1,6 +1,8 @@
 // saywhen detect AUDIO: the turn engine over a recording, one JSON line per event.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -26,22 +28,51 @@ nlohmann::json event_json(const turn::Event& e) {
   if (e.pause_s > 0) j["pause_s"] = std::round(e.pause_s * 1e6) / 1e6;
   return j;
 }
-// Transcript pieces for the stream; errors name the line.
-void load_transcript(const std::string& path, turn::Stream& stream) {
+// A line of the --transcript file: a user piece or an agent turn, given to the
+// stream when its audio reaches `at_s` (before any audio when the line has none).
+struct TranscriptLine {
+  double at_s = -std::numeric_limits<double>::infinity();
+  bool agent = false;
+  std::string text;
+  double start_s = 0, end_s = 0;
+  bool final = true;
+};
+
+// Reads the --transcript file, in time order of arrival; errors name the line.
+std::vector<TranscriptLine> load_transcript(const std::string& path) {
+  std::vector<TranscriptLine> lines;
   for_each_jsonl(path, "", [&](const nlohmann::json& j) {
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
       throw Error("expected an object with a string \"text\"");
-    const std::string text = j["text"];
-    check_utf8(text, "text");
-    if (j.value("role", "user") == "assistant") {
-      stream.add_agent_turn(text);
-      return true;
+    TranscriptLine l;
+    l.text = j["text"];
+    check_utf8(l.text, "text");
+    if (auto it = j.find("at_s"); it != j.end()) {
+      if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0)
+        throw Error("\"at_s\" must be a number of seconds >= 0");
+      l.at_s = it->get<double>();
     }
-    if (!j.contains("start_s") || !j.contains("end_s") || !j["start_s"].is_number() || !j["end_s"].is_number())
-      throw Error("a user piece needs numeric \"start_s\" and \"end_s\"");
-    stream.add_transcript(text, j["start_s"].get<double>(), j["end_s"].get<double>());
+    l.agent = j.value("role", "user") == "assistant";
+    if (!l.agent) {
+      if (!j.contains("start_s") || !j.contains("end_s") || !j["start_s"].is_number() || !j["end_s"].is_number())
+        throw Error("a user piece needs numeric \"start_s\" and \"end_s\"");
+      l.start_s = j["start_s"].get<double>();
+      l.end_s = j["end_s"].get<double>();
+      if (auto it = j.find("final"); it != j.end()) {
+        if (!it->is_boolean()) throw Error("\"final\" must be true or false");
+        l.final = it->get<bool>();
+      }
+    }
+    lines.push_back(std::move(l));
     return true;
   });
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+  return lines;
+}
+
+void give(turn::Stream& stream, const TranscriptLine& l) {
+  if (l.agent) stream.add_agent_turn(l.text);
+  else stream.add_transcript(l.text, l.start_s, l.end_s, l.final);
 }
 }  // namespace
 
@@ -60,8 +91,10 @@ void add_detect(CLI::App& app) {
                   "Silero VAD + Smart Turn v3, reproduced)")
       ->default_val(preset);
   cmd->add_option("--transcript", transcript,
-                  "JSONL of speech-to-text pieces {\"text\", \"start_s\", \"end_s\"} (user) and "
-                  "{\"role\": \"assistant\", \"text\"} (agent turns, in order); enables the text model");
+                  "JSONL of speech-to-text pieces {\"text\", \"start_s\", \"end_s\"} (user; \"final\": false for an "
+                  "interim result that the next piece replaces) and {\"role\": \"assistant\", \"text\"} (agent "
+                  "turns, in order); a line with \"at_s\" is given to the stream when the audio reaches that time "
+                  "(speech-to-text latency), one without it before any audio; enables the text model");
   cmd->add_option("--set", sets, "KEY=VALUE: override a preset parameter (see --list-settings)");
   cmd->add_flag("--list-settings", list, "Print the preset's parameters and defaults, then exit");
   cmd->add_option("--models", models_dir, "Models folder (else $SAYWHEN_MODELS, then ~/.local/share/saywhen/models)");
@@ -99,18 +132,42 @@ void add_detect(CLI::App& app) {
     eo.load_text_model = !transcript.empty();
     auto engine = turn::Engine::load(eo);
     turn::Stream stream(engine, so);  // validates the preset and settings before reading audio
-    if (!transcript.empty()) load_transcript(transcript, stream);
+    const std::vector<TranscriptLine> lines = transcript.empty() ? std::vector<TranscriptLine>{} : load_transcript(transcript);
     const std::vector<float> pcm = load_audio_input(path, input);
     const size_t step = chunk_ms > 0 ? std::max<size_t>(1, static_cast<size_t>(chunk_ms * 16.0)) : pcm.size();
     std::string out;
     auto flush = [&] {
       for (const auto& e : stream.take_events()) out += event_json(e).dump() + "\n";
     };
-    for (size_t pos = 0; pos < pcm.size(); pos += step) {
-      stream.push(std::span<const float>(pcm.data() + pos, std::min(step, pcm.size() - pos)));
+    // Audio goes in `step` chunks, also cut where a transcript line arrives, so
+    // that each line reaches the stream at its sample whatever the chunking.
+    size_t next_line = 0;
+    auto arrival = [&](size_t i) {
+      return lines[i].at_s < 0 ? size_t{0} : static_cast<size_t>(std::llround(lines[i].at_s * 16000.0));
+    };
+    for (size_t pos = 0; pos < pcm.size();) {
+      while (next_line < lines.size() && arrival(next_line) <= pos) give(stream, lines[next_line++]);
+      size_t end = std::min(pos + step, pcm.size());
+      if (next_line < lines.size()) end = std::min(end, std::max(pos + 1, arrival(next_line)));
+      stream.push(std::span<const float>(pcm.data() + pos, end - pos));
       flush();
+      pos = end;
     }
-    stream.finish(tail_silence);
+    // Lines that arrive after the audio: during the tail silence when it lasts that
+    // long, else before it ends.
+    size_t pushed = pcm.size();
+    const auto tail_end = pushed + static_cast<size_t>(std::llround(tail_silence * 16000.0));
+    while (next_line < lines.size()) {
+      const size_t at = std::min(arrival(next_line), tail_end);
+      if (at > pushed) {
+        const std::vector<float> zeros(at - pushed, 0.0f);
+        stream.push(zeros);
+        flush();
+        pushed = at;
+      }
+      give(stream, lines[next_line++]);
+    }
+    stream.finish(static_cast<double>(tail_end - pushed) / 16000.0);
     flush();
     std::fwrite(out.data(), 1, out.size(), stdout);
   });

@@ -128,7 +128,9 @@ void sw_stream_free(sw_stream* stream);
 int sw_stream_push(sw_stream* stream, const float* samples, size_t n);
 /* Encoded bytes: "s16le", "f32le", "mulaw", "alaw". */
 int sw_stream_push_bytes(sw_stream* stream, const uint8_t* bytes, size_t n, const char* encoding);
-int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s);
+/* Speech-to-text of the user: `text` spoken between start_s and end_s (stream seconds).
+ * is_final 0: an interim result, replaced by the next piece added. */
+int sw_stream_add_transcript(sw_stream* stream, const char* text, double start_s, double end_s, int is_final);
 int sw_stream_add_agent_turn(sw_stream* stream, const char* text);
 int sw_stream_set_agent_speaking(sw_stream* stream, int speaking);
 int sw_stream_finish(sw_stream* stream, double tail_silence_s);

@@ -93,8 +93,10 @@ class Stream {
   // `tail_silence_s` seconds of silence are processed (so that timeouts can fire).
   void finish(double tail_silence_s = 0);
   // The user's words from speech-to-text: `text` spoken between start_s and end_s
-  // (stream time, seconds). Pieces of one turn are joined in order.
-  void add_transcript(const std::string& text, double start_s, double end_s);
+  // (stream time, seconds). Pieces of one turn are joined in order. An interim
+  // result (final = false) stands until the next piece, which replaces it. A
+  // piece that arrives during a pause is scored at the next 32 ms window.
+  void add_transcript(const std::string& text, double start_s, double end_s, bool final = true);
   // What the agent said (context for the text model).
   void add_agent_turn(const std::string& text);
   // While the agent speaks, user speech is a barge_in or a backchannel.

@@ -104,8 +104,8 @@ void Stream::finish(double tail_silence_s) {
   impl_->policy->finish(tail_silence_s, impl_->events);
 }
 
-void Stream::add_transcript(const std::string& text, double start_s, double end_s) {
-  impl_->policy->add_transcript(text, start_s, end_s);
+void Stream::add_transcript(const std::string& text, double start_s, double end_s, bool final) {
+  impl_->policy->add_transcript(text, start_s, end_s, final);
 }
 void Stream::add_agent_turn(const std::string& text) { impl_->policy->add_agent_turn(text); }
 void Stream::set_agent_speaking(bool speaking) { impl_->policy->set_agent_speaking(speaking); }

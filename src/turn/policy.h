@@ -49,7 +49,7 @@ class Policy {
   virtual void finish(double tail_silence_s, std::vector<Event>& out) = 0;
   virtual double seconds() const = 0;
   // Transcript and agent state; presets that do not use them ignore them.
-  virtual void add_transcript(const std::string& /*text*/, double /*start_s*/, double /*end_s*/) {}
+  virtual void add_transcript(const std::string& /*text*/, double /*start_s*/, double /*end_s*/, bool /*final*/) {}
   virtual void add_agent_turn(const std::string& /*text*/) {}
   virtual void set_agent_speaking(bool /*speaking*/) {}
 };

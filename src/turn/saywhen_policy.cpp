@@ -86,6 +86,7 @@ int windows_for(double ms) { return std::max(1, static_cast<int>(std::lround(ms 
 struct Piece {
   std::string text;
   double start_s, end_s;
+  bool final;
 };
 
 class SaywhenPolicy final : public Policy {
@@ -133,10 +134,16 @@ class SaywhenPolicy final : public Policy {
 
   double seconds() const override { return static_cast<double>(samples_) / kRate; }
 
-  void add_transcript(const std::string& text, double start_s, double end_s) override {
+  void add_transcript(const std::string& text, double start_s, double end_s, bool final) override {
     if (!std::isfinite(start_s) || !std::isfinite(end_s) || end_s < start_s)
       throw Error("transcript piece '" + text.substr(0, 40) + "': end_s must be >= start_s");
-    if (!text.empty()) pieces_.push_back({text, start_s, end_s});
+    // An interim result stands until the next piece, which replaces it.
+    if (!pieces_.empty() && !pieces_.back().final) pieces_.pop_back();
+    if (!text.empty()) pieces_.push_back({text, start_s, end_s, final});
+    // Words of this turn that arrive during a pause (speech-to-text lags the
+    // audio) are scored at the next window rather than at the next re-score.
+    if (in_turn_ && !speaking_ && pause_start_ >= 0 && end_s >= turn_start_s())
+      next_score_ = std::min(next_score_, windows_);
   }
   void add_agent_turn(const std::string& text) override {
     if (text.empty()) return;
@@ -306,9 +313,12 @@ class SaywhenPolicy final : public Policy {
     e.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
+  // Where this turn's words may start: its first speech window, less the pre-speech margin.
+  double turn_start_s() const { return t_of(turn_start_) - p_.pre_speech_ms / 1000.0; }
+
   // The user's words of this turn heard by time t.
   std::string user_text(double t) const {
-    const double turn_t = t_of(turn_start_) - p_.pre_speech_ms / 1000.0;
+    const double turn_t = turn_start_s();
     std::string s;
     for (const Piece& piece : pieces_) {
       if (piece.end_s > t + 1e-9 || piece.end_s < turn_t) continue;

@@ -142,6 +142,71 @@ TEST_F(Turn, AgentSpeakingGivesBargeIn) {
   EXPECT_EQ(ev[1].type, "barge_in");  // 1.9 s of speech over the agent
 }
 
+// JFK's words as a speech-to-text would give them: text, start_s, end_s.
+struct Piece {
+  const char* text;
+  double start_s, end_s;
+};
+const Piece kJfkWords[] = {{"And so my fellow Americans,", 0.35, 2.24},
+                           {"ask not", 3.3, 4.38},
+                           {"what your country can do for you,", 5.41, 7.62},
+                           {"ask what you can do for your country.", 8.19, 10.53}};
+
+// Runs JFK through a stream with the text model, every score traced. Pieces
+// arrive `latency_s` after their end (< 0: all before the audio); with
+// `interim`, each is preceded by an interim result of its first half.
+std::vector<Ev> run_with_words(sw_engine* engine, const std::vector<float>& pcm, double latency_s, bool interim) {
+  const char* key = "trace";
+  const double one = 1;
+  sw_stream* s = sw_stream_create(engine, nullptr, &key, &one, 1, 16000, 1);
+  EXPECT_NE(s, nullptr) << sw_last_error();
+  if (!s) return {};
+  auto give = [&](const Piece& p) {
+    if (interim) {
+      const std::string half(p.text, std::string(p.text).size() / 2);
+      EXPECT_EQ(sw_stream_add_transcript(s, half.c_str(), p.start_s, (p.start_s + p.end_s) / 2, 0), 0);
+    }
+    EXPECT_EQ(sw_stream_add_transcript(s, p.text, p.start_s, p.end_s, 1), 0) << sw_last_error();
+  };
+  std::vector<Ev> all;
+  size_t pos = 0;
+  for (const Piece& p : kJfkWords) {
+    if (latency_s < 0) {
+      give(p);
+      continue;
+    }
+    const auto at = std::min(pcm.size(), static_cast<size_t>((p.end_s + latency_s) * 16000));
+    EXPECT_EQ(sw_stream_push(s, pcm.data() + pos, at - pos), 0);
+    pos = at;
+    for (auto& e : drain(s)) all.push_back(e);
+    give(p);
+  }
+  EXPECT_EQ(sw_stream_push(s, pcm.data() + pos, pcm.size() - pos), 0);
+  EXPECT_EQ(sw_stream_finish(s, 2.0), 0);
+  for (auto& e : drain(s)) all.push_back(e);
+  sw_stream_free(s);
+  return all;
+}
+
+TEST(TurnText, InterimResultsAreReplacedAndLateWordsAreScoredOnArrival) {
+  sw_engine* engine = sw_engine_load((shared_dir() + "/models").c_str(), 1, 1);
+  ASSERT_NE(engine, nullptr) << sw_last_error();
+  const auto jfk = saywhen::audio::read_audio(shared_dir() + "/audio/jfk.wav");
+  const auto finals = run_with_words(engine, jfk, -1, false);
+  ASSERT_FALSE(finals.empty());
+  // An interim result counts only until the next piece replaces it.
+  EXPECT_EQ(run_with_words(engine, jfk, -1, true), finals);
+  // Words that arrive 0.5 s late, during a pause, are scored in the next 32 ms window.
+  const auto late = run_with_words(engine, jfk, 0.5, false);
+  for (const double arrival : {2.74, 4.88}) {
+    bool scored = false;
+    for (const auto& e : late) scored |= e.type == "pause" && e.reason == "text" && e.t > arrival && e.t <= arrival + 0.033;
+    EXPECT_TRUE(scored) << "no score within a window of words arriving at " << arrival << " s";
+  }
+  EXPECT_NE(late, finals);
+  sw_engine_free(engine);
+}
+
 TEST_F(Turn, BadArgumentsAreOneLineErrors) {
   const char* key = "no_such_setting";
   const double value = 1;
@@ -157,9 +222,9 @@ TEST_F(Turn, BadArgumentsAreOneLineErrors) {
   sw_stream* s = sw_stream_create(engine_, nullptr, nullptr, nullptr, 0, 16000, 1);
   EXPECT_EQ(sw_stream_push_bytes(s, reinterpret_cast<const uint8_t*>("ab"), 2, "mp3"), -1);
   EXPECT_NE(std::string(sw_last_error()).find("mp3"), std::string::npos);
-  EXPECT_EQ(sw_stream_add_transcript(s, "\xff\xfe", 0, 1), -1);
+  EXPECT_EQ(sw_stream_add_transcript(s, "\xff\xfe", 0, 1, 1), -1);
   EXPECT_NE(std::string(sw_last_error()).find("UTF-8"), std::string::npos) << sw_last_error();
-  EXPECT_EQ(sw_stream_add_transcript(s, "hello", 2, 1), -1);
+  EXPECT_EQ(sw_stream_add_transcript(s, "hello", 2, 1, 1), -1);
   sw_stream_free(s);
 }
 
