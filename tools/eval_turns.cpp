@@ -224,14 +224,18 @@ std::vector<Example> read_manifest(const std::string& dir, const std::vector<std
   return out;
 }
 
-turn::Stream make_stream(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex) {
+// With stt_latency_s > 0 the transcript pieces are left out: run_policy gives them
+// when the audio reaches their end plus the latency.
+turn::Stream make_stream(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex,
+                         double stt_latency_s) {
   turn::StreamOptions so;
   so.preset = p.preset;
   so.settings = p.settings;
   turn::Stream stream(engine, so);
   if (p.text) {
     for (const auto& a : ex.agent_turns) stream.add_agent_turn(a);
-    for (const auto& [text, start, end] : ex.pieces) stream.add_transcript(text, start, end);
+    if (stt_latency_s <= 0)
+      for (const auto& [text, start, end] : ex.pieces) stream.add_transcript(text, start, end);
   }
   return stream;
 }
@@ -239,9 +243,18 @@ turn::Stream make_stream(const std::shared_ptr<const turn::Engine>& engine, cons
 // Runs policy `p` over the example; fills `tr` (and `audio_only`, for the saywhen
 // preset, with the Smart Turn probabilities of the same run).
 void run_policy(const std::shared_ptr<const turn::Engine>& engine, const PolicySpec& p, const Example& ex,
-                const std::vector<float>& pcm, Trace& tr, Trace* audio_only) {
-  turn::Stream stream = make_stream(engine, p, ex);
-  stream.push(pcm);
+                const std::vector<float>& pcm, double stt_latency_s, Trace& tr, Trace* audio_only) {
+  turn::Stream stream = make_stream(engine, p, ex, stt_latency_s);
+  size_t pos = 0;
+  if (p.text && stt_latency_s > 0) {
+    for (const auto& [text, start, end] : ex.pieces) {
+      const size_t at = std::min(pcm.size(), static_cast<size_t>(std::llround((end + stt_latency_s) * 16000.0)));
+      if (at > pos) stream.push(std::span<const float>(pcm.data() + pos, at - pos));
+      pos = std::max(pos, at);
+      stream.add_transcript(text, start, end);
+    }
+  }
+  stream.push(std::span<const float>(pcm.data() + pos, pcm.size() - pos));
   stream.finish(1.0);
   for (const auto& e : stream.take_events()) {
     if (e.type == turn::EventType::pause) {
@@ -343,6 +356,7 @@ void add_eval_turns(CLI::App& app) {
   static bool json = false;
   static int threads = 2;
   static size_t limit = 0;
+  static double stt_latency = 0;
   cmd->add_option("--set", dir, "Folder with manifest.jsonl (eval/make_eval.py --out DIR)")->required();
   cmd->add_option("--policy", policies, "Policies to score: vad, pipecat, saywhen, saywhen+text (default: all)");
   cmd->add_option("--condition", conditions, "Only these conditions (clean, noisy, ulaw8k)");
@@ -352,6 +366,10 @@ void add_eval_turns(CLI::App& app) {
   cmd->add_option("--models", models_dir, "Models folder");
   cmd->add_option("--text-model", text_model, "Text model folder (default: the shipped one)");
   cmd->add_option("--threads", threads, "Examples evaluated in parallel")->check(CLI::Range(1, 64));
+  cmd->add_option("--stt-latency", stt_latency,
+                  "Seconds after its end at which each transcript piece reaches saywhen+text (speech-to-text "
+                  "latency; default 0: at its end)")
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_option("--param", params,
                   "KEY=VALUE: a saywhen preset parameter for the saywhen policies, VAD settings also for the vad baseline (e.g. rescore_ms=64; "
                   "saywhen detect --list-settings shows them)");
@@ -401,15 +419,17 @@ void add_eval_turns(CLI::App& app) {
       for (size_t i; (i = next++) < examples.size();) {
         try {
           const std::vector<float> pcm = audio::read_audio(examples[i].audio);
-          // saywhen (audio only) comes from the saywhen+text run when both are asked for.
-          const auto with_text = std::find_if(specs.begin(), specs.end(), [](const PolicySpec& p) { return p.text; });
+          // saywhen (audio only) comes from the saywhen+text run when both are asked for,
+          // unless late transcript pieces add scores of their own to that run.
+          const bool share = stt_latency <= 0 &&
+              std::any_of(specs.begin(), specs.end(), [](const PolicySpec& p) { return p.text; });
           for (size_t s = 0; s < specs.size(); ++s) {
-            if (specs[s].name == "saywhen" && with_text != specs.end()) continue;
+            if (specs[s].name == "saywhen" && share) continue;
             Trace* audio_only = nullptr;
-            if (specs[s].text)
+            if (specs[s].text && share)
               for (size_t k = 0; k < specs.size(); ++k)
                 if (specs[k].name == "saywhen") audio_only = &traces[k][i];
-            run_policy(engine, specs[s], examples[i], pcm, traces[s][i], audio_only);
+            run_policy(engine, specs[s], examples[i], pcm, stt_latency, traces[s][i], audio_only);
           }
         } catch (const std::exception& e) {
           std::lock_guard<std::mutex> lock(err_mu);

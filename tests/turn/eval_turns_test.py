@@ -6,7 +6,7 @@ Usage: eval_turns_test.py --saywhen BIN --set DIR --shared DIR
 Checks that every policy is scored on every example, that every language and condition
 of the slice gets its own breakdown, that the metrics are what they claim to be (rates
 in [0, 1], latencies >= 0, FC@600 <= FC@300 where both exist: waiting longer cannot cut
-off more turns), and that the plot is a PNG. The targets of issue 9 are measured on the
+off more turns), that the plot is a PNG, and that --stt-latency delays only the transcript. The targets of issue 9 are measured on the
 full set and reported in docs/evaluation.md, not asserted here.
 """
 
@@ -63,6 +63,18 @@ def main() -> int:
                     failures.append(f"{g}/{pol}: {k} = {v} is not a latency")
             if m.get("fc300") is not None and m.get("fc600") is not None and m["fc600"] > m["fc300"] + 1e-9:
                 failures.append(f"{g}/{pol}: FC@600 {m['fc600']} > FC@300 {m['fc300']}")
+    # A speech-to-text latency delays only the transcript: the audio-only policy, run on its
+    # own then, must score exactly as before, and the text policy must see the words later.
+    p = subprocess.run([a.saywhen, "eval-turns", "--set", a.set, "--json", "--policy", "saywhen", "saywhen+text",
+                        "--stt-latency", "0.3"], capture_output=True, text=True)
+    if p.returncode != 0:
+        failures.append("--stt-latency 0.3 failed: " + p.stderr.strip()[-300:])
+    else:
+        late = json.loads(p.stdout)["all"]
+        if late["saywhen"] != out["all"]["saywhen"]:
+            failures.append(f"--stt-latency changed the audio-only policy: {late['saywhen']} vs {out['all']['saywhen']}")
+        if late["saywhen+text"] == out["all"]["saywhen+text"]:
+            failures.append("--stt-latency 0.3 did not change saywhen+text")
     if out.get("all", {}).get("vad", {}).get("n") != len(manifest):
         failures.append(f"not every example scored: {out.get('all', {}).get('vad', {}).get('n')} of {len(manifest)}")
     print(json.dumps(out.get("all", {}), indent=1))
