@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
-# Usage: training/run_all.sh [MINUTES]   (time budget of each of the two training stages, default 62; CPU, one thread)
+# Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66); CPU, one thread)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -13,16 +13,21 @@ OUT="$ROOT/models/text-turn"
 SAYWHEN="${SAYWHEN:-$ROOT/build/release/saywhen}"
 mkdir -p "$WORK/run" "$OUT"
 cd "$HERE"
-nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --report-dir "$HERE"
+nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --extra-train-seeds $((SEED + 1)) \
+    --report-dir "$HERE"
 nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed "$SEED"
-# Two stages, as the shipped model was trained: from scratch at lr 1e-3, then continued from the best
-# checkpoint at lr 5e-4 with a fresh schedule (each stage MIN minutes).
-mkdir -p "$WORK/run1"
+# Three stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
+# best checkpoint at lr 5e-4 with a fresh schedule; then grown to 4 layers (the new blocks start as
+# identities) and continued at lr 5e-4 again.
+mkdir -p "$WORK/run1" "$WORK/run2"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
-nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run" --minutes "$MIN" \
+nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run2" --minutes "$MIN" \
     --init "$WORK/run1/best.pt" --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 5e-4 --seed "$SEED" \
-    --threads 1 2>&1 | tee "$WORK/run/train.log"
+    --threads 1 2>&1 | tee "$WORK/run2/train.log"
+nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run" \
+    --minutes $((MIN * 66 / 62)) --init "$WORK/run2/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
+    --lr 5e-4 --seed $((SEED + 1)) --threads 1 2>&1 | tee "$WORK/run/train.log"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
