@@ -29,18 +29,19 @@ constexpr int kWin = audio::VadModel::kWindow;
 constexpr double kWinMs = 1000.0 * kWin / kRate;
 
 struct SaywhenParams {
-  // Defaults chosen on the development half of the evaluation set (docs/evaluation.md,
-  // run 6: eval/tune_vad.py, eval/tune.py, eval/tune_eager.py).
+  // Defaults chosen on the development half of the evaluation set (docs/evaluation.md):
+  // the VAD settings in run 6 (eval/tune_vad.py), the rule and the eager threshold for
+  // the session-6 text model in run 8 (eval/tune.py, eval/tune_eager.py).
   double vad_threshold = 0.35;     // a window is speech at p >= this
   double vad_neg_threshold = 0.2;  // in speech, a window is silence at p < this
   double start_ms = 96;            // speech that starts a turn
   double resume_ms = 32;           // speech that resumes a turn in a pause (ends the pause)
   double pause_ms = 96;            // silence that makes a pause: the first score
   double rescore_ms = 576;         // re-score interval while the pause lasts
-  double threshold = 0.69;         // score that ends the turn (once the pause is threshold_relax_s long)
-  double threshold_early = 0.3;    // extra score needed at the first score of a pause, falling to 0 at threshold_relax_s
+  double threshold = 0.79;         // score that ends the turn (once the pause is threshold_relax_s long)
+  double threshold_early = 0.2;    // extra score needed at the first score of a pause, falling to 0 at threshold_relax_s
   double threshold_relax_s = 1.0;  // silence from which `threshold` alone applies
-  double eager_threshold = 0.08;   // score for end_of_turn_eager, with the same early margin (0: off)
+  double eager_threshold = 0.1;    // score for end_of_turn_eager, with the same early margin (0: off)
   double max_silence_s = 2.0;      // a pause this long ends the turn anyway
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
   double text_weight = 1.0;        // weight of the text model's p(finished) when a transcript is given
