@@ -389,7 +389,7 @@ class Builder:
         pool = bc + R.YESNO[lang] if rng.random() < 0.5 and not open_question else R.YESNO[lang]
         self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
 
-    def greeting(self, lang, source, key, context):
+    def greeting(self, lang, source, key):
         """A lone greeting or "can you hear me" opens a call (no context) and waits for an answer: finished."""
         rng = self.rng
         msg = rng.choice(R.GREETINGS[lang])
@@ -403,7 +403,7 @@ class Builder:
             msg = strip_punct(msg)
         elif rng.random() < 0.6:
             msg += rng.choice(["?", ".", "!"]) if lang not in R.CJK else rng.choice(["？", "。", "！"])
-        self.emit(self.base(lang, source, key, "greeting", self.ctx_noise(context, lang), msg, False, "finished"))
+        self.emit(self.base(lang, source, key, "greeting", [], msg, False, "finished"))
 
     def dictation(self, lang, source, key):
         rng = self.rng
@@ -539,7 +539,7 @@ def build_splits(args, data, res, seed):
                     continue
                 ctx = turns[max(0, i - 4):i]
                 if i <= 1 and r.random() < 0.08:
-                    b.greeting(lang, src, key, [])
+                    b.greeting(lang, src, key)
                 if r.random() < p:
                     b.turn_examples(lang, src, key, ctx, t["content"])
                     if r.random() < 0.22:
@@ -586,7 +586,7 @@ def build_splits(args, data, res, seed):
             if i % 4 == 0:
                 b.dictation(lang, "synthetic", key)
             if i % 4 == 1:
-                b.greeting(lang, "synthetic", key, [])
+                b.greeting(lang, "synthetic", key)
     return per_split
 
 
