@@ -37,7 +37,7 @@ def main():
     n = next(iter(data["all"].values()))["n"]
     print(f"### All {n} examples\n")
     print(table("all", data["all"]))
-    for prefix, title in (("condition=", "By condition"), ("lang=", "By language")):
+    for prefix, title in (("condition=", "By condition"), ("lang=", "By language"), ("pattern=", "By pattern")):
         print(f"\n### {title}\n")
         print("| group | n | policy: FC@300 · Lat@5% |")
         print("|---|---:|---|")

@@ -446,12 +446,14 @@ void add_eval_turns(CLI::App& app) {
     if (!first_error.empty()) throw Error(first_error);
     if (!dump_path.empty()) dump_scores(dump_path, specs, examples, traces);
 
-    // Groups: all, per language, per condition.
+    // Groups: all, per language, per condition, per pattern (what the turn's pauses are: hesitation,
+    // clause, phone, ...), so that a policy's cut-offs can be traced to a kind of pause.
     std::map<std::string, std::vector<size_t>> groups;
     for (size_t i = 0; i < examples.size(); ++i) {
       groups["all"].push_back(i);
       groups["lang=" + examples[i].lang].push_back(i);
       groups["condition=" + examples[i].condition].push_back(i);
+      if (!examples[i].pattern.empty()) groups["pattern=" + examples[i].pattern].push_back(i);
     }
     nlohmann::json out;
     std::vector<std::vector<Point>> all_curves;

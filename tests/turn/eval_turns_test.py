@@ -32,6 +32,7 @@ def main() -> int:
     manifest = [json.loads(line) for line in open(Path(a.set) / "manifest.jsonl")]
     langs = {m["lang"] for m in manifest}
     conditions = {m["condition"] for m in manifest}
+    patterns = {m["pattern"] for m in manifest}
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         png = Path(tmp) / "curve.png"
@@ -43,7 +44,8 @@ def main() -> int:
         out = json.loads(p.stdout)
         if not png.exists() or png.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
             failures.append("--plot did not write a PNG")
-    groups = ["all"] + [f"lang={g}" for g in langs] + [f"condition={c}" for c in conditions]
+    groups = (["all"] + [f"lang={g}" for g in langs] + [f"condition={c}" for c in conditions]
+              + [f"pattern={p}" for p in patterns])
     for g in groups:
         if g not in out:
             failures.append(f"no breakdown for {g}")
