@@ -23,57 +23,21 @@
 
 #include "../cpu.h"
 #include "../kernel.h"
+#include "clone_math.h"
 
 namespace saywhen::rt {
 namespace {
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define SW_HAVE_AVX2_CLONES 1
-#define SW_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define SW_HAVE_AVX2_CLONES 0
-#define SW_AVX2
-#endif
-#define SW_INLINE inline __attribute__((always_inline))
-
 constexpr int64_t kNR = 32;  // gate outputs per packed panel
 
 // ---------------------------------------------------------------------------
-// Vectorisable float math. Selects are bit operations: a float ?: becomes a
-// branch under -ftrapping-math and keeps the loop scalar.
-
-SW_INLINE float blend(bool c, float a, float b) {
-  const uint32_t m = 0u - static_cast<uint32_t>(c);
-  return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
-}
+// Vectorisable float math (blend and fast_exp: clone_math.h).
 
 SW_INLINE float abs_f(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7FFFFFFFu); }
 
 SW_INLINE float copysign_f(float mag, float sgn) {
   return std::bit_cast<float>((std::bit_cast<uint32_t>(mag) & 0x7FFFFFFFu) |
                               (std::bit_cast<uint32_t>(sgn) & 0x80000000u));
-}
-
-// exp(x): Cody-Waite reduction and a degree-7 polynomial, about 1-2 ulp;
-// exactly 0 below the normal range, saturating at ~2.4e38 above ~88.37.
-SW_INLINE float fast_exp(float x) {
-  float xc = blend(x < -87.33654f, -87.33654f, x);
-  xc = blend(xc > 88.37626f, 88.37626f, xc);
-  const float t = xc * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds to nearest
-  const float n = t - 12582912.0f;
-  const int32_t ni = std::bit_cast<int32_t>(t) - 0x4B400000;
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  const float z = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * z + r + 1.0f;
-  const float scale = std::bit_cast<float>((ni + 127) << 23);
-  return blend(x < -87.33654f, 0.0f, e * scale);
 }
 
 SW_INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
