@@ -14,6 +14,7 @@
 // they do not depend on how audio is chunked.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -45,6 +46,7 @@ struct SaywhenParams {
   double max_silence_s = 2.0;      // a pause this long ends the turn anyway
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
   double text_weight = 1.0;        // weight of the text model's p(finished) when a transcript is given
+  double wait_for_words_s = 1.0;   // longest wait for the words of speech not yet transcribed (see words_pending)
   double max_turn_s = 0;           // a pause after a turn this long ends it (0: no limit)
   double barge_in_ms = 400;        // agent speaking: user speech this long is an interruption
   double audio_model = 1;          // 0: no Smart Turn (VAD-only scores)
@@ -65,6 +67,8 @@ struct SaywhenParams {
     t.bind("max_silence_s", &max_silence_s, "silence timeout");
     t.bind("pre_speech_ms", &pre_speech_ms, "audio before the turn given to Smart Turn");
     t.bind("text_weight", &text_weight, "weight of the text model");
+    t.bind("wait_for_words_s", &wait_for_words_s,
+           "longest wait for the transcript of untranscribed speech: the stream's observed speech-to-text lag, capped by this (0: off)");
     t.bind("max_turn_s", &max_turn_s, "turn length that ends the turn at the next pause (0: off)");
     t.bind("barge_in_ms", &barge_in_ms, "user speech over the agent that is a barge-in");
     t.bind("audio_model", &audio_model, "1: Smart Turn scores; 0: VAD only");
@@ -141,6 +145,8 @@ class SaywhenPolicy final : public Policy {
     // An interim result stands until the next piece, which replaces it.
     if (!pieces_.empty() && !pieces_.back().final) pieces_.pop_back();
     if (!text.empty()) pieces_.push_back({text, start_s, end_s, final});
+    // The speech-to-text's lag as this stream sees it: the largest of the last few.
+    stt_lags_[stt_lag_count_++ % stt_lags_.size()] = std::max(0.0, seconds() - end_s);
     // Words of this turn that arrive during a pause (speech-to-text lags the
     // audio) are scored at the next window rather than at the next re-score.
     if (in_turn_ && !speaking_ && pause_start_ >= 0 && end_s >= turn_start_s())
@@ -255,6 +261,14 @@ class SaywhenPolicy final : public Policy {
       next_score_ = w + rescore_windows_;
       Event e = event(EventType::pause, t);
       e.pause_s = pause_s;
+      if (const double wait = words_wait_s(t, pause_s); wait > 0) {
+        // No decision on words the speech-to-text has not delivered yet: score when
+        // they arrive (add_transcript) or when the wait is over.
+        next_score_ = std::min(next_score_, w + std::max(1, static_cast<int>(std::ceil(wait * 1000.0 / kWinMs))));
+        e.reason = "words_pending";
+        if (first) out.push_back(e);
+        return;
+      }
       score(t, e);
       if (first || p_.trace > 0) out.push_back(e);
       if (!std::isnan(e.score) && e.score >= static_cast<float>(p_.end_threshold(p_.threshold, pause_s))) {
@@ -314,6 +328,24 @@ class SaywhenPolicy final : public Policy {
     e.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 
+  // How much longer to wait, after pause_s of silence, for the words of this turn's
+  // speech that no transcript piece covers yet (0: none pending, or no transcript in
+  // use). The speech-to-text delivers words some time after they are spoken; this
+  // stream has seen that lag on earlier pieces, so a pause that follows untranscribed
+  // speech waits up to that lag (capped by wait_for_words_s) before it decides. A
+  // transcript given without lag (or no transcript) never waits.
+  double words_wait_s(double t, double pause_s) const {
+    if (!text_ || p_.text_weight <= 0 || p_.wait_for_words_s <= 0 || stt_lag_count_ == 0) return 0;
+    const double lag = std::min(p_.wait_for_words_s, *std::max_element(stt_lags_.begin(), stt_lags_.end()));
+    if (pause_s >= lag) return 0;
+    // Speech this long past the last transcribed word has words still to come.
+    constexpr double kUntranscribed = 0.3;
+    double covered = t_of(turn_start_);
+    for (const Piece& piece : pieces_)
+      if (piece.end_s <= t + 1e-9 && piece.end_s >= turn_start_s()) covered = std::max(covered, piece.end_s);
+    return t_of(pause_start_) - covered > kUntranscribed ? lag - pause_s : 0;
+  }
+
   // Where this turn's words may start: its first speech window, less the pre-speech margin.
   double turn_start_s() const { return t_of(turn_start_) - p_.pre_speech_ms / 1000.0; }
 
@@ -356,6 +388,8 @@ class SaywhenPolicy final : public Policy {
   int64_t turn_start_ = 0, pause_start_ = -1, next_score_ = 0;
 
   std::vector<Piece> pieces_;
+  std::array<double, 8> stt_lags_{};  // arrival - end of the last pieces, seconds
+  size_t stt_lag_count_ = 0;
   std::vector<std::string> agent_turns_;
   bool agent_speaking_ = false;
 };

@@ -155,10 +155,11 @@ const Piece kJfkWords[] = {{"And so my fellow Americans,", 0.35, 2.24},
 // Runs JFK through a stream with the text model, every score traced. Pieces
 // arrive `latency_s` after their end (< 0: all before the audio); with
 // `interim`, each is preceded by an interim result of its first half.
-std::vector<Ev> run_with_words(sw_engine* engine, const std::vector<float>& pcm, double latency_s, bool interim) {
-  const char* key = "trace";
-  const double one = 1;
-  sw_stream* s = sw_stream_create(engine, nullptr, &key, &one, 1, 16000, 1);
+std::vector<Ev> run_with_words(sw_engine* engine, const std::vector<float>& pcm, double latency_s, bool interim,
+                               double wait_for_words_s = 1.0) {
+  const char* keys[] = {"trace", "wait_for_words_s"};
+  const double values[] = {1, wait_for_words_s};
+  sw_stream* s = sw_stream_create(engine, nullptr, keys, values, 2, 16000, 1);
   EXPECT_NE(s, nullptr) << sw_last_error();
   if (!s) return {};
   auto give = [&](const Piece& p) {
@@ -204,6 +205,29 @@ TEST(TurnText, InterimResultsAreReplacedAndLateWordsAreScoredOnArrival) {
     EXPECT_TRUE(scored) << "no score within a window of words arriving at " << arrival << " s";
   }
   EXPECT_NE(late, finals);
+  sw_engine_free(engine);
+}
+
+TEST(TurnText, APauseWaitsForWordsTheSpeechToTextHasNotDeliveredYet) {
+  sw_engine* engine = sw_engine_load((shared_dir() + "/models").c_str(), 1, 1);
+  ASSERT_NE(engine, nullptr) << sw_last_error();
+  const auto jfk = saywhen::audio::read_audio(shared_dir() + "/audio/jfk.wav");
+  // Words arrive 0.5 s after their end. From the second piece on the stream knows that
+  // lag, so the pause after "ask not" (speech from 3.3 s, transcribed at 4.88 s) is not
+  // scored before its words arrive, unless the wait is switched off.
+  auto scored_before_words = [](const std::vector<Ev>& ev) {
+    bool scored = false, pending = false;
+    for (const auto& e : ev) {
+      if (e.type != "pause" || e.t <= 4.38 || e.t >= 4.88) continue;
+      scored |= !std::isnan(e.score);
+      pending |= e.reason == "words_pending";
+    }
+    return std::make_pair(scored, pending);
+  };
+  EXPECT_EQ(scored_before_words(run_with_words(engine, jfk, 0.5, false, 1.0)), std::make_pair(false, true));
+  EXPECT_EQ(scored_before_words(run_with_words(engine, jfk, 0.5, false, 0.0)), std::make_pair(true, false));
+  // Words given without lag never make a pause wait.
+  for (const auto& e : run_with_words(engine, jfk, -1, false, 1.0)) EXPECT_NE(e.reason, "words_pending");
   sw_engine_free(engine);
 }
 
