@@ -22,6 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
+import written_turns  # noqa: E402
 
 try:
     from num2words import num2words
@@ -31,6 +32,7 @@ except ImportError:  # numbers stay digits
 LABELS = ["finished", "unfinished", "wait", "backchannel"]
 EVAL_ONLY_SOURCES = {"xdailydialog", "leyzer"}          # NC licences
 SA_SOURCES = {"xsid", "labforsims2", "jmultiwoz"}       # CC BY-SA (see MODEL_CARD.md)
+WRITTEN = {"pl": 2500, "de": 2500}                       # sentences of written_turns.py per seed
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
 # wanted number of user turns per language (finished examples; unfinished about the same)
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
@@ -389,8 +391,22 @@ class Builder:
         pool = bc + R.YESNO[lang] if rng.random() < 0.5 and not open_question else R.YESNO[lang]
         self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
 
+    def utterance_examples(self, lang, source, key, text, ask):
+        """A single utterance with no real context (commands, written sentences): finished + unfinished,
+        and, more often in languages without dialogs, a wait request, a short answer and a dictation."""
+        r = self.rng
+        ctx = [{"role": "assistant", "content": ask}] if r.random() < 0.4 else []
+        self.turn_examples(lang, source, key, ctx, text)
+        utter_lang = lang not in R.DIALOG_LANGS
+        if r.random() < (0.35 if utter_lang else 0.1):
+            self.wait_example(lang, source, key, ctx, partial=self.cut(text, lang, self.res[lang]))
+        if r.random() < (0.3 if utter_lang else 0.05):
+            self.short_ack(lang, source, key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
+        if r.random() < (0.12 if utter_lang else 0.03):
+            self.dictation(lang, source, key)
+
     def greeting(self, lang, source, key):
-        """A lone greeting or "can you hear me" opens a call (no context) and waits for an answer: finished."""
+        """A lone greeting or "can you hear me" opens a call and waits for an answer: finished."""
         rng = self.rng
         msg = rng.choice(R.GREETINGS[lang])
         if rng.random() < 0.15:
@@ -399,11 +415,15 @@ class Builder:
         style = make_style(rng, lang)
         if style["lower"]:
             msg = msg.lower()
+        elif lang in R.CASED and rng.random() < 0.8:
+            msg = msg[0].upper() + msg[1:]     # "Hello", "Привет": STT output capitalises the first word
         if style["punct"] == "none":
             msg = strip_punct(msg)
         elif rng.random() < 0.6:
             msg += rng.choice(["?", ".", "!"]) if lang not in R.CJK else rng.choice(["？", "。", "！"])
-        self.emit(self.base(lang, source, key, "greeting", [], msg, False, "finished"))
+        # a caller also greets back after the agent's opening line
+        ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if rng.random() < 0.3 else []
+        self.emit(self.base(lang, source, key, "greeting", ctx, msg, False, "finished"))
 
     def dictation(self, lang, source, key):
         rng = self.rng
@@ -563,29 +583,36 @@ def build_splits(args, data, res, seed):
                 continue
             if lang == "hi" and r.random() > 0.35:
                 continue
-            ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if r.random() < 0.4 else []
-            b.turn_examples(lang, src, rec["id"], ctx, rec["text"])
-            utter_lang = lang not in R.DIALOG_LANGS
-            if r.random() < (0.35 if utter_lang else 0.1):
-                b.wait_example(lang, src, rec["id"], ctx, partial=b.cut(rec["text"], lang, res[lang]))
-            if r.random() < (0.3 if utter_lang else 0.05):
-                b.short_ack(lang, src, rec["id"], [{"role": "assistant", "content": GENERIC_ASK[lang]}])
-            if r.random() < (0.12 if utter_lang else 0.03):
-                b.dictation(lang, src, rec["id"])
+            b.utterance_examples(lang, src, rec["id"], rec["text"], GENERIC_ASK[lang])
+
+    # ---------------- sentences written for this project where shared/data's permissive text is thin.
+    # Training only: template sentences in dev/test would score the templates, not the language
+    # (Polish is scored on leyzer in evalonly, German on xSID).
+    b = per_split["train"]
+    for lang, n in WRITTEN.items():
+        asks = written_turns.WRITTEN[lang][2]
+        for i, text in enumerate(written_turns.sentences(lang, random.Random(f"{seed}-written-{lang}"), n)):
+            b.utterance_examples(lang, "written", f"written-{lang}-{i}", text, b.rng.choice(asks))
 
     # ---------------- fillers.md-only material for every language (incl. pl, which has no permissive text)
+    # The wait requests scale with the language's own turns (6 %, 80 to 400): a flat 400 made `wait` 18 %
+    # of German and the model then heard "ja bitte" as a wait request.
+    n_turns = collections.Counter(ex["lang"] for sp, b in per_split.items() if sp != "evalonly"
+                                  for ex in b.out if ex["kind"] == "turn")
     for lang in R.LANGS:
+        n_wait = min(400, max(80, int(0.06 * n_turns[lang])))
         for i in range(400):
             key = f"fillers-{lang}-{i}"
             sp = split_of(key)
             b = per_split[sp]
             ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if b.rng.random() < 0.5 else []
-            b.wait_example(lang, "fillers", key, ctx)
+            if i < n_wait:
+                b.wait_example(lang, "fillers", key, ctx)
             if i % 2 == 0:
                 b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
             if i % 4 == 0:
                 b.dictation(lang, "synthetic", key)
-            if i % 4 == 1:
+            if i % 2 == 1:
                 b.greeting(lang, "synthetic", key)
     return per_split
 
