@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the labelled text turn-detection corpus from shared/data (deterministic from --seed).
+"""Build the labelled text turn-detection corpus from shared/data and the sentences written for the
+project in written_turns.py (Polish, German; training split only), deterministic from --seed.
 
 Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
   {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
@@ -594,7 +595,7 @@ def build_splits(args, data, res, seed):
         for i, text in enumerate(written_turns.sentences(lang, random.Random(f"{seed}-written-{lang}"), n)):
             b.utterance_examples(lang, "written", f"written-{lang}-{i}", text, b.rng.choice(asks))
 
-    # ---------------- fillers.md-only material for every language (incl. pl, which has no permissive text)
+    # ---------------- fillers.md material for every language (pl's only permissive text besides written_turns.py)
     # The wait requests scale with the language's own turns (6 %, 80 to 400): a flat 400 made `wait` 18 %
     # of German and the model then heard "ja bitte" as a wait request.
     n_turns = collections.Counter(ex["lang"] for sp, b in per_split.items() if sp != "evalonly"

@@ -46,7 +46,7 @@ struct SaywhenParams {
   double max_silence_s = 2.0;      // a pause this long ends the turn anyway
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
   double text_weight = 1.0;        // weight of the text model's p(finished) when a transcript is given
-  double wait_for_words_s = 1.0;   // longest wait for the words of speech not yet transcribed (see words_pending)
+  double wait_for_words_s = 1.0;   // longest wait for the words of speech not yet transcribed (words_wait_s)
   double max_turn_s = 0;           // a pause after a turn this long ends it (0: no limit)
   double barge_in_ms = 400;        // agent speaking: user speech this long is an interruption
   double audio_model = 1;          // 0: no Smart Turn (VAD-only scores)
