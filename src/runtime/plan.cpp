@@ -212,6 +212,11 @@ class Planner {
       throw Error(model_.path + ": " + who + ": unsupported op " +
                   (n.domain.empty() ? "" : n.domain + ".") + n.op_type + " (opset " +
                   std::to_string(model_.opset(n.domain)) + ")");
+    // Output 0 is required by every operator except the recurrent ones (their Y), and
+    // kernels write it without asking.
+    const bool first_optional = n.domain.empty() && (n.op_type == "LSTM" || n.op_type == "GRU" || n.op_type == "RNN");
+    if (!first_optional && (n.outputs.empty() || n.outputs[0].empty()))
+      throw Error(model_.path + ": " + who + ": has no output 0, which " + n.op_type + " requires");
 
     std::vector<const ValueState*> in_states;
     bool all_const = true;

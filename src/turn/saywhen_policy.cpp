@@ -47,6 +47,7 @@ struct SaywhenParams {
   double pre_speech_ms = 500;      // audio before the turn's first speech given to Smart Turn
   double text_weight = 1.0;        // weight of the text model's p(finished) when a transcript is given
   double wait_for_words_s = 1.0;   // longest wait for the words of speech not yet transcribed (words_wait_s)
+  double stt_lag_s = 0;            // the speech-to-text's lag to assume until the stream has seen its own
   double max_turn_s = 0;           // a pause after a turn this long ends it (0: no limit)
   double barge_in_ms = 400;        // agent speaking: user speech this long is an interruption
   double audio_model = 1;          // 0: no Smart Turn (VAD-only scores)
@@ -69,6 +70,8 @@ struct SaywhenParams {
     t.bind("text_weight", &text_weight, "weight of the text model");
     t.bind("wait_for_words_s", &wait_for_words_s,
            "longest wait for the transcript of untranscribed speech: the stream's observed speech-to-text lag, capped by this (0: off)");
+    t.bind("stt_lag_s", &stt_lag_s,
+           "speech-to-text lag to assume before the first transcript piece arrives (0: none; set it only when a transcript will come)");
     t.bind("max_turn_s", &max_turn_s, "turn length that ends the turn at the next pause (0: off)");
     t.bind("barge_in_ms", &barge_in_ms, "user speech over the agent that is a barge-in");
     t.bind("audio_model", &audio_model, "1: Smart Turn scores; 0: VAD only");
@@ -331,12 +334,14 @@ class SaywhenPolicy final : public Policy {
   // How much longer to wait, after pause_s of silence, for the words of this turn's
   // speech that no transcript piece covers yet (0: none pending, or no transcript in
   // use). The speech-to-text delivers words some time after they are spoken; this
-  // stream has seen that lag on earlier pieces, so a pause that follows untranscribed
-  // speech waits up to that lag (capped by wait_for_words_s) before it decides. A
-  // transcript given without lag (or no transcript) never waits.
+  // stream has seen that lag on earlier pieces (before the first, stt_lag_s stands in),
+  // so a pause that follows untranscribed speech waits up to that lag (capped by
+  // wait_for_words_s) before it decides. A transcript given without lag (or no
+  // transcript and no stt_lag_s) never waits.
   double words_wait_s(double t, double pause_s) const {
-    if (!text_ || p_.text_weight <= 0 || p_.wait_for_words_s <= 0 || stt_lag_count_ == 0) return 0;
-    const double lag = std::min(p_.wait_for_words_s, *std::max_element(stt_lags_.begin(), stt_lags_.end()));
+    if (!text_ || p_.text_weight <= 0 || p_.wait_for_words_s <= 0) return 0;
+    const double seen = stt_lag_count_ > 0 ? *std::max_element(stt_lags_.begin(), stt_lags_.end()) : p_.stt_lag_s;
+    const double lag = std::min(p_.wait_for_words_s, seen);
     if (pause_s >= lag) return 0;
     // Speech this long past the last transcribed word has words still to come.
     constexpr double kUntranscribed = 0.3;

@@ -155,6 +155,20 @@ TEST(Loader, RejectsReadsOfUndefinedValues) {
   EXPECT_NE(msg.find("node 'adder' (Add) reads 'nowhere'"), std::string::npos) << msg;
 }
 
+// Found by the loader fuzzer: a Size node without outputs made the planner fold it into
+// no tensor at all.
+TEST(Loader, RejectsANodeWithoutItsRequiredOutput) {
+  for (const std::vector<std::string>& outs : {std::vector<std::string>{}, std::vector<std::string>{""}}) {
+    ModelBuilder b;
+    b.input("x", onnx::TensorProto::FLOAT, {3, 4});
+    b.node("Size", {"x"}, outs)->set_name("counter");
+    b.node("Relu", {"x"}, {"y"});
+    b.output("y");
+    std::string msg = error_of([&] { b.load("s.onnx")->prepare({{"x", {3, 4}}}); });
+    EXPECT_NE(msg.find("s.onnx: node 'counter' (Size): has no output 0"), std::string::npos) << msg;
+  }
+}
+
 TEST(Session, RejectsWrongInputTypeShapeAndName) {
   ModelBuilder b;
   b.input("x", onnx::TensorProto::FLOAT, {2, 3});

@@ -156,10 +156,10 @@ const Piece kJfkWords[] = {{"And so my fellow Americans,", 0.35, 2.24},
 // arrive `latency_s` after their end (< 0: all before the audio); with
 // `interim`, each is preceded by an interim result of its first half.
 std::vector<Ev> run_with_words(sw_engine* engine, const std::vector<float>& pcm, double latency_s, bool interim,
-                               double wait_for_words_s = 1.0) {
-  const char* keys[] = {"trace", "wait_for_words_s"};
-  const double values[] = {1, wait_for_words_s};
-  sw_stream* s = sw_stream_create(engine, nullptr, keys, values, 2, 16000, 1);
+                               double wait_for_words_s = 1.0, double stt_lag_s = 0) {
+  const char* keys[] = {"trace", "wait_for_words_s", "stt_lag_s"};
+  const double values[] = {1, wait_for_words_s, stt_lag_s};
+  sw_stream* s = sw_stream_create(engine, nullptr, keys, values, 3, 16000, 1);
   EXPECT_NE(s, nullptr) << sw_last_error();
   if (!s) return {};
   auto give = [&](const Piece& p) {
@@ -228,6 +228,15 @@ TEST(TurnText, APauseWaitsForWordsTheSpeechToTextHasNotDeliveredYet) {
   EXPECT_EQ(scored_before_words(run_with_words(engine, jfk, 0.5, false, 0.0)), std::make_pair(true, false));
   // Words given without lag never make a pause wait.
   for (const auto& e : run_with_words(engine, jfk, -1, false, 1.0)) EXPECT_NE(e.reason, "words_pending");
+  // The first pause (from 2.24 s) comes before any piece: the stream knows no lag yet and
+  // scores it, unless stt_lag_s says what lag to expect.
+  auto first_pause_scored = [](const std::vector<Ev>& ev) {
+    for (const auto& e : ev)
+      if (e.type == "pause" && e.t > 2.24 && e.t < 2.74 && !std::isnan(e.score)) return true;
+    return false;
+  };
+  EXPECT_TRUE(first_pause_scored(run_with_words(engine, jfk, 0.5, false, 1.0, 0.0)));
+  EXPECT_FALSE(first_pause_scored(run_with_words(engine, jfk, 0.5, false, 1.0, 0.5)));
   sw_engine_free(engine);
 }
 
