@@ -86,6 +86,30 @@ GREETINGS = {
     "hi": ["नमस्ते", "हैलो", "हेलो", "namaste", "hello ji", "हैलो, आवाज़ आ रही है"],
 }
 
+# What a caller says to close a request ("thanks", "that's all", "bye") and then waits for the agent:
+# finished. Dialogs also open turns with them ("Спасибо большое, а ещё…"), so without these as whole turns a
+# lone "спасибо" is seen only as the start of a longer one (cut() never cuts right after one either).
+THANKS = {
+    "en": ["thanks", "thank you", "thank you so much", "thanks a lot", "great, thanks", "perfect, thank you",
+           "that's all, thanks", "that's all", "that's it", "no, that's all", "thanks, bye", "bye", "goodbye"],
+    "ru": ["спасибо", "спасибо большое", "большое спасибо", "благодарю", "отлично, спасибо", "это всё",
+           "всё, спасибо", "пока", "до свидания", "спасибо, до свидания"],
+    "zh": ["谢谢", "谢谢你", "好的，谢谢", "多谢", "非常感谢", "谢啦", "就这些", "没有了", "拜拜", "再见", "好的，再见"],
+    "ja": ["ありがとう", "ありがとうございます", "どうもありがとうございます", "助かりました", "以上です",
+           "それだけです", "じゃあね", "さようなら"],
+    "ko": ["감사합니다", "고마워요", "고마워", "감사해요", "네 감사합니다", "그게 다예요", "안녕히 계세요"],
+    "fr": ["merci", "merci beaucoup", "merci bien", "c'est tout", "c'est tout, merci", "au revoir", "parfait, merci"],
+    "de": ["danke", "danke schön", "vielen Dank", "danke sehr", "das war's", "das ist alles", "tschüss",
+           "auf Wiederhören", "super, danke"],
+    "it": ["grazie", "grazie mille", "grazie tante", "è tutto", "perfetto, grazie", "arrivederci", "ok grazie"],
+    "id": ["terima kasih", "makasih", "terima kasih banyak", "itu saja", "sudah itu saja", "oke makasih", "sampai jumpa"],
+    "pl": ["dziękuję", "dzięki", "dziękuję bardzo", "to wszystko", "do widzenia", "super, dzięki"],
+    "ar": ["شكرا", "شكرا جزيلا", "شكرا لك", "هذا كل شيء", "مع السلامة"],
+    "nl": ["dank je", "dank u wel", "bedankt", "dat was het", "tot ziens", "super, bedankt"],
+    "tr": ["teşekkürler", "teşekkür ederim", "sağ olun", "hepsi bu", "görüşürüz", "çok teşekkürler"],
+    "hi": ["धन्यवाद", "शुक्रिया", "thank you", "bas itna hi", "बस इतना ही", "dhanyavaad"],
+}
+
 PLEASE = {"en": ["please"], "ru": ["пожалуйста"], "zh": ["一下", "好吗"], "ja": [], "ko": [],
           "fr": ["s'il vous plaît", "s'il te plaît"], "de": ["bitte"], "it": ["per favore"],
           "id": ["ya", "dulu"], "pl": ["proszę"], "ar": ["من فضلك"], "nl": ["alsjeblieft"],

@@ -196,6 +196,16 @@ class Noiser:
         return re.sub(r"\s+", " ", text).strip()
 
 
+def stt_case(text, style, lang, rng):
+    """Casing as a speech-to-text gives it: all lower-case in a lower-case style, else the first word
+    capitalised 80 % of the time ("Wait.", "Привет", "Yes please"); the phrase lists are lower-case."""
+    if style["lower"]:
+        return text.lower()
+    if lang in R.CASED and text and rng.random() < 0.8:
+        return text[0].upper() + text[1:]
+    return text
+
+
 def make_style(rng, lang):
     r = rng.random()
     return {
@@ -210,8 +220,16 @@ class Builder:
     def __init__(self, res, rng):
         self.res, self.rng = res, rng
         self.out = []
-        self.acks = {l: set(x.lower() for x in R.YESNO.get(l, []) + d.get("backchannels", []) + ["나도", "저도", "me too", "я тоже", "我也是"])
+        # Heads that are whole turns on their own: cut() never makes one an unfinished prefix.
+        self.acks = {l: set(" ".join(PUNCT_RE.sub("", x).lower().split())
+                            for x in R.YESNO.get(l, []) + d.get("backchannels", []) + R.GREETINGS.get(l, [])
+                            + R.THANKS.get(l, []) + ["나도", "저도", "me too", "я тоже", "我也是"])
                      for l, d in res.items()}
+        # What may follow a complete clause without continuing it: "… in the centre of town | please",
+        # "That sounds perfect, thank you | goodbye". A cut before only these leaves a whole turn.
+        self.tails = {l: sorted({" ".join(PUNCT_RE.sub("", x).lower().split())
+                                 for x in R.PLEASE.get(l, []) + R.THANKS.get(l, []) + R.TAG_FILLERS.get(l, [])},
+                                key=len, reverse=True) for l in res}
 
     def emit(self, ex):
         self.out.append(ex)
@@ -268,6 +286,23 @@ class Builder:
                 self.emit(self.base(lang, source, key, "prefix", context, un,
                                     rng.random() < 0.12, "unfinished"))
 
+    def only_tails(self, rest, lang):
+        """Whether `rest` is nothing but phrases of self.tails ("please", "thanks, bye", "对吧")."""
+        sep = "" if lang in R.CJK else " "
+        rest = sep.join(PUNCT_RE.sub("", rest).lower().split())
+        while rest:
+            for t in self.tails.get(lang, ()):
+                t = t.replace(" ", "") if lang in R.CJK else t
+                if rest == t or rest.startswith(t + sep) and sep:
+                    rest = rest[len(t):].strip()
+                    break
+                if not sep and rest.startswith(t):
+                    rest = rest[len(t):]
+                    break
+            else:
+                return False
+        return True
+
     def cut(self, text, lang, res):
         """A prefix of `text` cut at a plausible pause point, or None."""
         rng = self.rng
@@ -300,10 +335,12 @@ class Builder:
             rest = "".join(units[k:]) if lang in R.CJK else " ".join(units[k:])
             if not PUNCT_RE.sub("", rest).strip():
                 continue  # only punctuation removed: not a prefix
+            if self.only_tails(rest, lang):
+                continue  # only "please" / "thanks" / a tag follows: the prefix is the whole request
             pp = is_pause_point(units, k, lang)
-            head = PUNCT_RE.sub("", join_units(units[:k], lang)).strip().lower()
+            head = " ".join(PUNCT_RE.sub("", join_units(units[:k], lang)).lower().split())
             if head in self.acks.get(lang, ()):
-                continue  # "yes" / "나도"-like heads are complete answers, not prefixes
+                continue  # "yes" / "Привет" / "спасибо большое"-like heads are whole turns, not prefixes
             if k == 1 and lang not in R.CJK and not pp:
                 continue
             # a cut right BEFORE a function word usually leaves a complete clause ("I need a hotel | in
@@ -351,8 +388,7 @@ class Builder:
         sep = "" if lang in R.CJK and rng.random() < 0.6 else " "
         msg = sep.join(parts)
         style = make_style(rng, lang)
-        if style["lower"]:
-            msg = msg.lower()
+        msg = stt_case(msg, style, lang, rng)
         if rng.random() < 0.3 and style["punct"] != "none":
             msg += rng.choice(["!", ".", "...", ","]) if lang not in R.CJK else rng.choice(["！", "。", "…"])
         spk = rng.random() < 0.7
@@ -376,8 +412,7 @@ class Builder:
                 w = w + (" " if lang not in R.CJK else "") + w      # "yeah yeah"
             elif r < 0.3 and lang not in ("zh", "ja", "ko"):
                 w = rng.choice(bc[:3]) + " " + w if rng.random() < 0.5 else w
-            if style["lower"]:
-                w = w.lower()
+            w = stt_case(w, style, lang, rng)
             if style["punct"] == "none":
                 w = strip_punct(w)
             elif style["punct"] == "keep" and rng.random() < 0.5:
@@ -390,7 +425,25 @@ class Builder:
         if open_question:
             ctx = []
         pool = bc + R.YESNO[lang] if rng.random() < 0.5 and not open_question else R.YESNO[lang]
+        yes_no_question = bool(ctx) and not open_question and ctx[-1]["content"].rstrip().endswith(("?", "？", "؟"))
+        if lang in POLITE_YES and yes_no_question and rng.random() < 0.3:
+            # "ja bitte", "oui s'il vous plaît": the wait requests also end in "bitte", so without these the
+            # model heard a polite yes as a wait request
+            pool = [POLITE_YES[lang] + (", " if rng.random() < 0.3 else " ") + rng.choice(R.PLEASE[lang])]
         self.emit(self.base(lang, source, key, "answer", ctx, word(pool), False, "finished"))
+
+    def closing(self, lang, source, key, context):
+        """A lone "thanks" / "that's all" / "bye" after the agent's answer: finished."""
+        rng = self.rng
+        msg = rng.choice(R.THANKS[lang])
+        style = make_style(rng, lang)
+        msg = stt_case(msg, style, lang, rng)
+        if style["punct"] == "none":
+            msg = strip_punct(msg)
+        elif rng.random() < 0.6:
+            msg += rng.choice([".", "!"]) if lang not in R.CJK else rng.choice(["。", "！"])
+        ctx = self.context_variant(self.ctx_noise(context, lang), lang) if rng.random() < 0.8 else []
+        self.emit(self.base(lang, source, key, "closing", ctx, msg, False, "finished"))
 
     def utterance_examples(self, lang, source, key, text, ask):
         """A single utterance with no real context (commands, written sentences): finished + unfinished,
@@ -414,10 +467,7 @@ class Builder:
             msg = msg.split("，")[0].split(",")[0].split("、")[0]
             msg = msg + (" " if lang not in R.CJK else "") + msg          # "hello hello", "喂喂"
         style = make_style(rng, lang)
-        if style["lower"]:
-            msg = msg.lower()
-        elif lang in R.CASED and rng.random() < 0.8:
-            msg = msg[0].upper() + msg[1:]     # "Hello", "Привет": STT output capitalises the first word
+        msg = stt_case(msg, style, lang, rng)
         if style["punct"] == "none":
             msg = strip_punct(msg)
         elif rng.random() < 0.6:
@@ -488,6 +538,8 @@ class Builder:
         un = pre + partial
         if style["lower"]:
             fin, un = fin.lower(), un.lower()
+        elif lang in R.CASED and fin[:1].islower() and rng.random() < 0.8:
+            fin, un = fin[0].upper() + fin[1:], un[0].upper() + un[1:]    # "My number is …"
         if style["punct"] == "keep":
             fin += "." if lang not in R.CJK else "。"
         fill = hesitations(self.res.get(lang, {}), lang)
@@ -502,6 +554,26 @@ GENERIC_ASK = {"en": "How can I help you?", "ru": "Чем могу помочь?
                "it": "Come posso aiutarla?", "id": "Ada yang bisa saya bantu?", "pl": "W czym mogę pomóc?",
                "ar": "كيف يمكنني مساعدتك؟", "nl": "Waarmee kan ik u helpen?", "tr": "Size nasıl yardımcı olabilirim?",
                "hi": "मैं आपकी क्या मदद कर सकता हूँ?"}
+
+# The agent's line after it has done what was asked: a lone "thanks" / "bye" follows it.
+DONE_SAY = {"en": "Done, your table is booked for seven.", "ru": "Готово, столик забронирован на семь.",
+            "zh": "好的，已经帮您订好了七点的桌子。", "ja": "7時でご予約を承りました。", "ko": "7시로 예약해 드렸습니다.",
+            "fr": "C'est fait, la table est réservée pour sept heures.", "de": "Erledigt, der Tisch ist für sieben Uhr reserviert.",
+            "it": "Fatto, il tavolo è prenotato per le sette.", "id": "Sudah, mejanya dipesan untuk jam tujuh.",
+            "pl": "Gotowe, stolik jest zarezerwowany na siódmą.", "ar": "تم، الطاولة محجوزة للساعة السابعة.",
+            "nl": "Klaar, de tafel is gereserveerd voor zeven uur.", "tr": "Tamam, masanız saat yedi için ayrıldı.",
+            "hi": "हो गया, आपकी टेबल सात बजे के लिए बुक है।"}
+# A yes/no question of the agent: "ja" / "ja bitte" answers it (the dialogs of the smaller languages have few).
+CONFIRM_ASK = {"en": "Shall I book the table for seven?", "ru": "Забронировать столик на семь?",
+               "zh": "要帮您订七点的桌子吗？", "ja": "7時で予約しましょうか？", "ko": "7시로 예약해 드릴까요?",
+               "fr": "Je réserve la table pour sept heures ?", "de": "Soll ich den Tisch für sieben Uhr reservieren?",
+               "it": "Prenoto il tavolo per le sette?", "id": "Mau saya pesankan mejanya untuk jam tujuh?",
+               "pl": "Zarezerwować stolik na siódmą?", "ar": "هل أحجز الطاولة للساعة السابعة؟",
+               "nl": "Zal ik de tafel voor zeven uur reserveren?", "tr": "Masayı saat yedi için ayırayım mı?",
+               "hi": "क्या मैं सात बजे के लिए टेबल बुक कर दूँ?"}
+# A polite yes ("ja bitte") as an answer: the yes word, then one of langres.PLEASE.
+POLITE_YES = {"en": "yes", "ru": "да", "fr": "oui", "de": "ja", "it": "sì", "pl": "tak", "nl": "ja", "tr": "evet",
+              "ar": "نعم"}
 
 
 def load(path):
@@ -561,6 +633,8 @@ def build_splits(args, data, res, seed):
                 ctx = turns[max(0, i - 4):i]
                 if i <= 1 and r.random() < 0.08:
                     b.greeting(lang, src, key)
+                if i >= 2 and i == len(turns) - 1 and r.random() < 0.1:
+                    b.closing(lang, src, key, ctx)
                 if r.random() < p:
                     b.turn_examples(lang, src, key, ctx, t["content"])
                     if r.random() < 0.22:
@@ -615,6 +689,10 @@ def build_splits(args, data, res, seed):
                 b.dictation(lang, "synthetic", key)
             if i % 2 == 1:
                 b.greeting(lang, "synthetic", key)
+            if i % 4 == 3:
+                b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": CONFIRM_ASK[lang]}])
+            if i % 4 == 1:
+                b.closing(lang, "synthetic", key, [{"role": "assistant", "content": DONE_SAY[lang]}])
     return per_split
 
 
