@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
-# Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55); CPU, one thread)
+# Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58); CPU, one thread)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -16,10 +16,10 @@ cd "$HERE"
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --extra-train-seeds $((SEED + 1)) \
     --report-dir "$HERE"
 nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed "$SEED"
-# Four stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
+# Five stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
 # best checkpoint at lr 5e-4 with a fresh schedule; grown to 4 layers (the new blocks start as
-# identities) and continued at lr 5e-4 again; continued once more at lr 4e-4.
-mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3"
+# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4.
+mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run2" --minutes "$MIN" \
@@ -28,9 +28,12 @@ nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run3" \
     --minutes $((MIN * 66 / 62)) --init "$WORK/run2/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
     --lr 5e-4 --seed $((SEED + 1)) --threads 1 2>&1 | tee "$WORK/run3/train.log"
-nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run" \
+nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run4" \
     --minutes $((MIN * 55 / 62)) --init "$WORK/run3/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
-    --lr 4e-4 --seed $((SEED + 2)) --threads 1 2>&1 | tee "$WORK/run/train.log"
+    --lr 4e-4 --seed $((SEED + 2)) --threads 1 2>&1 | tee "$WORK/run4/train.log"
+nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run" \
+    --minutes $((MIN * 58 / 62)) --init "$WORK/run4/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
+    --lr 3e-4 --seed $((SEED + 3)) --threads 1 2>&1 | tee "$WORK/run/train.log"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
@@ -38,4 +41,6 @@ for s in test evalonly; do
   nice "$PY" evaluate.py --model "$OUT/model.onnx" --tokenizer "$OUT/tokenizer.model" --config "$OUT/config.json" \
       --split "$WORK/data/$s.jsonl" --out "$HERE/metrics/$s.json"
 done
+# the common short turns of probes.jsonl (also a test: TextModel.CommonShortTurnsOfTheProbeFile)
+[ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
 echo "done: $OUT; metrics in $HERE/metrics/"

@@ -177,6 +177,32 @@ TEST(TextModel, ActionsAndLabels) {
   EXPECT_THROW(saywhen::label_from_name("speak"), saywhen::Error);
 }
 
+// training/probes.jsonl: common short turns a voice agent hears (greetings, thanks, yes/no answers,
+// wait requests, backchannels, plain requests and mid-thought pauses) in 8 languages, written for the
+// project. They guard the shipped model against regressions on what every call contains; the
+// generalisation figures are the evaluation-only ones of MODEL_CARD.md.
+TEST(TextModel, CommonShortTurnsOfTheProbeFile) {
+  std::ifstream f(env("SAYWHEN_TEXT_PROBES"));
+  ASSERT_TRUE(f) << "SAYWHEN_TEXT_PROBES='" << env("SAYWHEN_TEXT_PROBES") << "' cannot be read";
+  size_t n = 0, right = 0;
+  std::string line, misses;
+  while (std::getline(f, line)) {
+    const auto c = nlohmann::json::parse(line);
+    const saywhen::TurnLabel want = saywhen::label_from_name(c["label"].get<std::string>());
+    const saywhen::TurnLabel got = model()->predict(conversation_of(c)).label;
+    ++n;
+    if (got == want) {
+      ++right;
+    } else {
+      misses += "\n  " + c["messages"].back()["content"].get<std::string>() + ": " + saywhen::label_name(got) +
+                ", not " + saywhen::label_name(want);
+    }
+  }
+  std::printf("%zu of %zu probes right%s\n", right, n, misses.c_str());
+  EXPECT_GE(n, 100u);
+  EXPECT_GE(right * 100, n * 90) << misses;
+}
+
 TEST(TextModel, Thresholds) {
   // A private copy: thresholds set here must not leak into other tests.
   auto m = saywhen::TextModel::load(model()->dir());
