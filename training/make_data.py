@@ -290,17 +290,12 @@ class Builder:
         """Whether `rest` is nothing but phrases of self.tails ("please", "thanks, bye", "对吧")."""
         sep = "" if lang in R.CJK else " "
         rest = sep.join(PUNCT_RE.sub("", rest).lower().split())
+        tails = [t.replace(" ", sep) for t in self.tails.get(lang, ())]
         while rest:
-            for t in self.tails.get(lang, ()):
-                t = t.replace(" ", "") if lang in R.CJK else t
-                if rest == t or rest.startswith(t + sep) and sep:
-                    rest = rest[len(t):].strip()
-                    break
-                if not sep and rest.startswith(t):
-                    rest = rest[len(t):]
-                    break
-            else:
+            t = next((t for t in tails if rest == t or rest.startswith(t + sep)), None)
+            if t is None:
                 return False
+            rest = rest[len(t):].lstrip()
         return True
 
     def cut(self, text, lang, res):
