@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -177,13 +178,10 @@ TEST(TextModel, ActionsAndLabels) {
   EXPECT_THROW(saywhen::label_from_name("speak"), saywhen::Error);
 }
 
-// training/probes.jsonl: common short turns a voice agent hears (greetings, thanks, yes/no answers,
-// wait requests, backchannels, plain requests and mid-thought pauses) in 8 languages, written for the
-// project. They guard the shipped model against regressions on what every call contains; the
-// generalisation figures are the evaluation-only ones of MODEL_CARD.md.
-TEST(TextModel, CommonShortTurnsOfTheProbeFile) {
-  std::ifstream f(env("SAYWHEN_TEXT_PROBES"));
-  ASSERT_TRUE(f) << "SAYWHEN_TEXT_PROBES='" << env("SAYWHEN_TEXT_PROBES") << "' cannot be read";
+// Share of a probe file's turns the shipped model labels right; prints the misses.
+static void score_probe_file(const char* env_name, size_t min_n, size_t min_percent) {
+  std::ifstream f(env(env_name));
+  ASSERT_TRUE(f) << env_name << "='" << env(env_name) << "' cannot be read";
   size_t n = 0, right = 0;
   std::string line, misses;
   while (std::getline(f, line)) {
@@ -199,9 +197,20 @@ TEST(TextModel, CommonShortTurnsOfTheProbeFile) {
     }
   }
   std::printf("%zu of %zu probes right%s\n", right, n, misses.c_str());
-  EXPECT_GE(n, 100u);
-  EXPECT_GE(right * 100, n * 90) << misses;
+  EXPECT_GE(n, min_n);
+  EXPECT_GE(right * 100, n * min_percent) << misses;
 }
+
+// training/probes.jsonl: common short turns a voice agent hears (greetings, thanks, yes/no answers,
+// wait requests, backchannels, plain requests and mid-thought pauses) in 8 languages, written for the
+// project. They guard the shipped model against regressions on what every call contains; the
+// generalisation figures are the evaluation-only ones of MODEL_CARD.md.
+TEST(TextModel, CommonShortTurnsOfTheProbeFile) { score_probe_file("SAYWHEN_TEXT_PROBES", 100, 90); }
+
+// training/probes_heldout.jsonl: the same kinds of turns, written by a session that never read the data
+// generator, and not used to change it (training/README.md): what the probes above measure, without
+// their bias.
+TEST(TextModel, HeldOutShortTurns) { score_probe_file("SAYWHEN_TEXT_PROBES_HELDOUT", 128, 88); }
 
 TEST(TextModel, Thresholds) {
   // A private copy: thresholds set here must not leak into other tests.
@@ -528,5 +537,65 @@ TEST(TextCli, EvalText) {
   RunResult bad = run_cli("eval-text --input '" + (dir / "bad.jsonl").string() + "'");
   EXPECT_NE(bad.code, 0) << bad.out;
   EXPECT_NE(bad.out.find("bad.jsonl:1: unknown label 'speak'"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
+// --scheme ten / 012 / speak-wait score the same predictions in other groups' classes: each confusion
+// matrix is the four-label one with rows and columns folded (backchannel -> unfinished; speak = finished).
+TEST(TextCli, EvalTextOtherLabelSchemes) {
+  if (env("SAYWHEN_CLI").empty()) GTEST_SKIP() << "SAYWHEN_CLI not set";
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("saywhen-schemes-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::vector<std::string> convs = {
+      R"("messages": [{"role": "assistant", "content": "Shall I book it?"}, {"role": "user", "content": "yes please"}])",
+      R"("messages": [{"role": "user", "content": "I would like to book a table for"}])",
+      R"("context": "Сейчас я всё проверю.", "message": "подождите секунду")",
+      R"("messages": [{"role": "assistant", "content": "The museum opens at nine and"}, {"role": "user", "content": "uh-huh"}], "agent_speaking": true)",
+      R"("messages": [{"role": "user", "content": "Hello?"}])"};
+  const std::map<std::string, std::vector<std::string>> labels = {
+      {"four", {"\"finished\"", "\"unfinished\"", "\"wait\"", "\"backchannel\"", "\"finished\""}},
+      {"ten", {"\"Finished\"", "\"unfinished\"", "\"WAIT\"", "\"unfinished\"", "\"finished\""}},
+      {"012", {"1", "0", "2", "\"0\"", "1"}},
+      {"speak-wait", {"\"speak\"", "\"wait\"", "\"wait\"", "0", "1"}}};
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& [scheme, ls] : labels) {
+    {
+      std::ofstream f(dir / (scheme + ".jsonl"));
+      for (size_t i = 0; i < convs.size(); ++i)
+        f << "{\"id\": " << i << ", " << convs[i] << ", \"label\": " << ls[i] << "}\n";
+    }
+    RunResult r = run_cli("eval-text --json --scheme " + scheme + " --input '" + (dir / (scheme + ".jsonl")).string() + "'");
+    ASSERT_EQ(r.code, 0) << scheme << ": " << r.out;
+    auto lines = json_lines(r.out);
+    ASSERT_EQ(lines.size(), 1u) << r.out;
+    out[scheme] = lines[0];
+    EXPECT_EQ(out[scheme]["scheme"], scheme);
+    EXPECT_EQ(out[scheme]["n"], 5);
+  }
+  const auto four = out["four"]["confusion"]["matrix"];
+  auto folded = [&](int k, auto fold) {
+    std::vector<std::vector<long>> m(static_cast<size_t>(k), std::vector<long>(static_cast<size_t>(k), 0));
+    for (int t = 0; t < 4; ++t)
+      for (int p = 0; p < 4; ++p) m[static_cast<size_t>(fold(t))][static_cast<size_t>(fold(p))] += four[t][p].get<long>();
+    return nlohmann::json(m);
+  };
+  const auto ten = folded(3, [](int k) { return k == 3 ? 1 : k; });
+  EXPECT_EQ(out["ten"]["confusion"]["matrix"], ten) << out["ten"].dump();
+  EXPECT_EQ(out["012"]["confusion"]["matrix"], ten) << out["012"].dump();
+  EXPECT_EQ(out["speak-wait"]["confusion"]["matrix"], folded(2, [](int k) { return k == 0 ? 0 : 1; }))
+      << out["speak-wait"].dump();
+  EXPECT_EQ(out["speak-wait"]["confusion"]["labels"], nlohmann::json({"speak", "wait"}));
+  EXPECT_EQ(out["ten"]["labels"].size(), 3u);
+
+  std::ofstream(dir / "bad.jsonl") << R"({"id": 1, "message": "hi", "label": 3})" "\n"
+                                   << R"({"id": 2, "message": "hi", "label": "finished"})" "\n";
+  RunResult bad = run_cli("eval-text --scheme 012 --input '" + (dir / "bad.jsonl").string() + "'");
+  EXPECT_NE(bad.code, 0) << bad.out;
+  EXPECT_NE(bad.out.find("bad.jsonl:1: label 3 is not 0, 1 or 2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("bad.jsonl:2: label \"finished\" is not 0, 1 or 2"), std::string::npos) << bad.out;
+  RunResult unknown = run_cli("eval-text --scheme bogus --input '" + (dir / "bad.jsonl").string() + "'");
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.out.find("unknown --scheme 'bogus'"), std::string::npos) << unknown.out;
   fs::remove_all(dir);
 }
