@@ -110,6 +110,25 @@ THANKS = {
     "hi": ["धन्यवाद", "शुक्रिया", "thank you", "bas itna hi", "बस इतना ही", "dhanyavaad"],
 }
 
+# A lone connective that opens more to come ("and then …", "а потом …", "然后…"): the user has not said
+# what yet, so the turn is unfinished. Short, and ending in words that also close turns ("then", "потом"),
+# they were heard as finished before the generator made them.
+CONTINUERS = {
+    "en": ["and then", "and", "but", "and also", "because", "so", "and um", "and the", "plus"],
+    "ru": ["а потом", "и", "но", "и ещё", "потому что", "а ещё", "и вот", "а также", "и потом"],
+    "zh": ["然后", "还有", "但是", "就是", "所以", "而且", "然后呢就是", "因为"],
+    "ja": ["それで", "あと", "でも", "それから", "あとは", "それと", "だから"],
+    "ko": ["그리고", "그런데", "그래서", "근데", "그리고 또", "왜냐하면"],
+    "fr": ["et puis", "et", "mais", "parce que", "et aussi", "et après", "et en plus"],
+    "de": ["und dann", "und", "aber", "weil", "und auch", "und außerdem", "und noch"],
+    "it": ["e poi", "e", "ma", "perché", "e anche", "e inoltre", "e dopo"],
+    "id": ["terus", "dan", "tapi", "karena", "lalu", "dan juga", "terus habis itu"],
+    "pl": ["a potem", "i", "ale", "bo", "i jeszcze", "a także"],
+    "ar": ["ثم", "و", "لكن", "لأن", "وأيضا"],
+    "nl": ["en dan", "en", "maar", "omdat", "en ook"],
+    "tr": ["sonra", "ve", "ama", "çünkü", "bir de"],
+    "hi": ["और फिर", "और", "लेकिन", "क्योंकि", "aur phir"],
+}
 PLEASE = {"en": ["please"], "ru": ["пожалуйста"], "zh": ["一下", "好吗"], "ja": [], "ko": [],
           "fr": ["s'il vous plaît", "s'il te plaît"], "de": ["bitte"], "it": ["per favore"],
           "id": ["ya", "dulu"], "pl": ["proszę"], "ar": ["من فضلك"], "nl": ["alsjeblieft"],

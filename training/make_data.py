@@ -413,7 +413,14 @@ class Builder:
             elif style["punct"] == "keep" and rng.random() < 0.5:
                 w += "." if lang not in R.CJK else "。"
             return w
-        self.emit(self.base(lang, source, key, "backchannel", ctx, word(bc), True, "backchannel"))
+        bc_ctx = ctx
+        if ctx and ctx[-1]["role"] == "assistant" and rng.random() < 0.35:
+            # the agent is still speaking: the context may hold only what it has said so far
+            units = words_of(ctx[-1]["content"], lang)
+            if len(units) >= 6:
+                k = rng.randint(len(units) // 3, len(units) - 2)
+                bc_ctx = ctx[:-1] + [{"role": "assistant", "content": join_units(units[:k], lang)}]
+        self.emit(self.base(lang, source, key, "backchannel", bc_ctx, word(bc), True, "backchannel"))
         # counterpart: the same kind of word as an answer while the agent is silent -> finished. After
         # an open question ("How can I help you?") "mhm" answers nothing: only yes/no words, without it.
         open_question = bool(ctx) and ctx[-1]["content"] == GENERIC_ASK.get(lang)
@@ -439,6 +446,24 @@ class Builder:
             msg += rng.choice([".", "!"]) if lang not in R.CJK else rng.choice(["。", "！"])
         ctx = self.context_variant(self.ctx_noise(context, lang), lang) if rng.random() < 0.8 else []
         self.emit(self.base(lang, source, key, "closing", ctx, msg, False, "finished"))
+
+    def continuer(self, lang, source, key, context):
+        """A lone connective ("and then", "а потом", "然后") with or without a filler: unfinished."""
+        rng = self.rng
+        fill = hesitations(self.res.get(lang, {}), lang)
+        parts = [rng.choice(R.CONTINUERS[lang])]
+        if fill and rng.random() < 0.25:
+            parts.insert(0, rng.choice(fill))
+        if fill and rng.random() < 0.25:
+            parts.append(rng.choice(fill))
+        msg = ("" if lang in R.CJK else " ").join(parts)
+        style = make_style(rng, lang)
+        msg = stt_case(msg, style, lang, rng)
+        if style["punct"] != "none":
+            # a speech-to-text that punctuates writes the trailing-off pause as a comma or dots, sometimes a stop
+            msg += rng.choice(["", ",", "...", "…", "."]) if lang not in R.CJK else rng.choice(["", "，", "…", "。"])
+        ctx = self.context_variant(self.ctx_noise(context, lang), lang) if context and rng.random() < 0.85 else []
+        self.emit(self.base(lang, source, key, "continuer", ctx, msg, False, "unfinished"))
 
     def utterance_examples(self, lang, source, key, text, ask):
         """A single utterance with no real context (commands, written sentences): finished + unfinished,
@@ -639,6 +664,8 @@ def build_splits(args, data, res, seed):
                 # backchannel / short answer after an agent turn
                 if i > 0 and turns[i - 1]["role"] != "user" and r.random() < p * 0.3:
                     b.short_ack(lang, src, key, turns[max(0, i - 4):i])
+                if i > 0 and turns[i - 1]["role"] != "user" and r.random() < p * 0.02:
+                    b.continuer(lang, src, key, turns[max(0, i - 4):i])
 
     # ---------------- utterances (single commands; no real context)
     for fn in sorted(os.listdir(os.path.join(data, "utterances"))):
@@ -688,6 +715,8 @@ def build_splits(args, data, res, seed):
                 b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": CONFIRM_ASK[lang]}])
             if i % 4 == 1:
                 b.closing(lang, "synthetic", key, [{"role": "assistant", "content": DONE_SAY[lang]}])
+            if i % 4 == 2:
+                b.continuer(lang, "synthetic", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
     return per_split
 
 
@@ -710,7 +739,7 @@ def write_splits(args, per_split):
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
-            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "greeting") and sp != "test" else 1
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "greeting", "closing", "continuer") and sp != "test" else 1
             if seen[k] >= cap:
                 continue
             seen[k] += 1
