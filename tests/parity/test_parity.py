@@ -31,6 +31,14 @@ Every line shows saywhen's distance to both and ORT's own all-vs-noopt spread
 with the real Smart Turn file): quantised graphs amplify one-level rounding flips, so a
 1e-3 match with "all" requires reproducing ORT's fused integer arithmetic.
 
+The synthetic static QDQ model (smartturn_arch_op18_qdq) is quantised on the test machine, so its
+scales depend on that machine's ORT. On the Intel Xeon of session 9 it put one of 153 600 int8 values
+after the first layer's final LayerNorm on a rounding boundary where saywhen's float result and ORT's
+differ by one ulp, and the output moved two levels (6.4e-3) from ORT_ENABLE_ALL, one (3.2e-3) from
+ORT_DISABLE_ALL, which is itself 3.2e-3 from ORT_ENABLE_ALL. For that model only, a case whose ORT
+spread exceeds the tolerance passes if saywhen is within that spread of the nearer ORT execution and
+takes the same decision (p > 0.5) as ORT_ENABLE_ALL; the line says so.
+
 One line per case: PASS/FAIL, name, max |diff|, tolerance. Exit status 1 if any case
 failed (a saywhen error counts as a failure), 2 on a harness error.
 
@@ -408,6 +416,16 @@ def _case(a, rep, key, name, model, ort_, feeds, tol):
         d_all, per = compare(ref, got)
         d_noopt, per_noopt = compare(ref_noopt, got)
         ok, d, txt = judge(d_all, d_noopt, tol)
+        if (not ok and key.endswith("_qdq") and REFERENCE == "all" and spread > tol
+                and min(d_all, d_noopt) <= spread):
+            # The static QDQ model is made on the test machine (quantize_static calibrates with ORT), and
+            # one float value one ulp off ORT's at an int8 rounding boundary moves the output a whole
+            # level. Where ORT's own two executions already differ by more than tol, saywhen passes if
+            # it is no further from the nearer of them than they are from each other, with the same
+            # decision (p > 0.5) as ORT_ENABLE_ALL.
+            first = ort_.output_names[0]
+            ok = bool(np.all((got[first] > 0.5) == (ref[first] > 0.5)))
+            txt += "; within ORT's own all-vs-noopt spread" + ("" if ok else ", but another decision")
         if REFERENCE == "noopt":
             per = per_noopt
         vals = ""
