@@ -661,10 +661,11 @@ def build_splits(args, data, res, seed):
                         b.wait_example(lang, src, key, ctx, partial=b.cut(t["content"], lang, res[lang]))
                     if r.random() < 0.04:
                         b.dictation(lang, src, key)
-                # backchannel / short answer after an agent turn
-                if i > 0 and turns[i - 1]["role"] != "user" and r.random() < p * 0.3:
+                # backchannel / short answer / lone connective after an agent turn
+                after_agent = i > 0 and turns[i - 1]["role"] != "user"
+                if after_agent and r.random() < p * 0.3:
                     b.short_ack(lang, src, key, turns[max(0, i - 4):i])
-                if i > 0 and turns[i - 1]["role"] != "user" and r.random() < p * 0.02:
+                if after_agent and r.random() < p * 0.02:
                     b.continuer(lang, src, key, turns[max(0, i - 4):i])
 
     # ---------------- utterances (single commands; no real context)

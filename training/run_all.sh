@@ -17,9 +17,9 @@ cd "$HERE"
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --extra-train-seeds $((SEED + 1)) \
     --report-dir "$HERE"
 nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed "$SEED"
-# Five stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
+# Six stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
 # best checkpoint at lr 5e-4 with a fresh schedule; grown to 4 layers (the new blocks start as
-# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4.
+# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stage 6 below.
 mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5" "$WORK/run6a" "$WORK/run6b"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
@@ -37,13 +37,15 @@ nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out
     --lr 3e-4 --seed $((SEED + 3)) --threads 1 2>&1 | tee "$WORK/run5/train.log"
 # Stage 6: two continuations of stage 5 side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
 # 0.5 * stage 5 + 0.25 * each: on the evaluation-only text it beat both runs and stage 5 (MODEL_CARD.md).
+pids=()
 for v in a:3e-4:$((SEED + 4)) b:2e-4:$((SEED + 5)); do
     IFS=: read -r n lr seed <<< "$v"
     nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run6$n" \
         --minutes $((MIN * 55 / 62)) --init "$WORK/run5/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
         --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run6$n/train.log" 2>&1 &
+    pids+=($!)
 done
-wait
+for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script (set -e)
 "$PY" average_ckpts.py --ckpt "$WORK/run5/best.pt" --ckpt "$WORK/run6a/best.pt" --ckpt "$WORK/run6b/best.pt" \
     --weights 0.5,0.25,0.25 --out "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
