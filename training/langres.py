@@ -167,25 +167,63 @@ AT_DOT = {"en": ("at", "dot"), "ru": ("собака", "точка"), "zh": ("艾
           "ko": ("골뱅이", "점"), "fr": ("arobase", "point"), "de": ("at", "punkt"), "it": ("chiocciola", "punto"),
           "id": ("at", "titik"), "pl": ("małpa", "kropka"), "ar": ("آت", "دوت"), "nl": ("apenstaartje", "punt"),
           "tr": ("et", "nokta"), "hi": ("at", "dot")}
+# The agent asks for a number, an e-mail or a code in many words; with one sentence per language the model
+# judged a partial number by the request's wording instead of by its digits.
 ASK_PHONE = {
-    "en": "What's the best phone number to reach you?", "ru": "Подскажите, пожалуйста, ваш номер телефона.",
-    "zh": "请问您的电话号码是多少？", "ja": "お電話番号を教えていただけますか？", "ko": "전화번호를 알려 주시겠어요?",
-    "fr": "Quel est votre numéro de téléphone ?", "de": "Unter welcher Nummer erreiche ich Sie?",
-    "it": "Qual è il suo numero di telefono?", "id": "Boleh saya minta nomor telepon Anda?",
-    "pl": "Jaki jest Pana numer telefonu?", "ar": "ما هو رقم هاتفك؟", "nl": "Wat is uw telefoonnummer?",
-    "tr": "Telefon numaranızı alabilir miyim?", "hi": "आपका फ़ोन नंबर क्या है?"}
+    "en": ["What's the best phone number to reach you?", "Can I get a callback number?",
+           "And what number should we call you back on?", "Could you give me your phone number, please?"],
+    "ru": ["Подскажите, пожалуйста, ваш номер телефона.", "Продиктуйте, пожалуйста, номер телефона.",
+           "На какой номер вам перезвонить?", "Оставьте, пожалуйста, контактный номер."],
+    "zh": ["请问您的电话号码是多少？", "请说一下您的手机号码。", "方便留个联系电话吗？", "您的新号码是多少？"],
+    "ja": ["お電話番号を教えていただけますか？", "折り返しのお電話番号をお願いします。", "携帯の番号をお伺いできますか？"],
+    "ko": ["전화번호를 알려 주시겠어요?", "연락처 말씀해 주시겠어요?", "휴대폰 번호가 어떻게 되세요?"],
+    "fr": ["Quel est votre numéro de téléphone ?", "Vous pouvez me donner un numéro où vous rappeler ?",
+           "Je note votre numéro, je vous écoute.", "À quel numéro puis-je vous joindre ?"],
+    "de": ["Unter welcher Nummer erreiche ich Sie?", "Können Sie mir Ihre Telefonnummer geben?",
+           "Wie lautet Ihre Rückrufnummer?", "Ich notiere Ihre Nummer, bitte."],
+    "it": ["Qual è il suo numero di telefono?", "Mi lascia un numero per richiamarla?",
+           "Mi detta il suo numero di cellulare?", "A che numero posso contattarla?"],
+    "id": ["Boleh saya minta nomor telepon Anda?", "Nomor HP Bapak berapa?", "Nomor yang bisa dihubungi berapa, Bu?"],
+    "pl": ["Jaki jest Pana numer telefonu?", "Poproszę numer kontaktowy.", "Na jaki numer oddzwonić?"],
+    "ar": ["ما هو رقم هاتفك؟", "ممكن رقم للتواصل؟", "على أي رقم نتصل بك؟"],
+    "nl": ["Wat is uw telefoonnummer?", "Op welk nummer kan ik u terugbellen?", "Mag ik uw mobiele nummer?"],
+    "tr": ["Telefon numaranızı alabilir miyim?", "Sizi hangi numaradan arayalım?", "Cep numaranız nedir?"],
+    "hi": ["आपका फ़ोन नंबर क्या है?", "आपका मोबाइल नंबर बताइए।", "किस नंबर पर कॉल करें?"]}
 ASK_EMAIL = {
-    "en": "And your email address?", "ru": "А какой у вас адрес электронной почты?", "zh": "您的邮箱地址是什么？",
-    "ja": "メールアドレスをお願いします。", "ko": "이메일 주소도 알려 주세요.", "fr": "Et votre adresse e-mail ?",
-    "de": "Und Ihre E-Mail-Adresse?", "it": "E il suo indirizzo email?", "id": "Alamat email Anda?",
-    "pl": "A adres e-mail?", "ar": "وما هو بريدك الإلكتروني؟", "nl": "En uw e-mailadres?",
-    "tr": "E-posta adresiniz nedir?", "hi": "आपका ईमेल क्या है?"}
+    "en": ["And your email address?", "What email should I send the confirmation to?"],
+    "ru": ["А какой у вас адрес электронной почты?", "Продиктуйте, пожалуйста, вашу почту."],
+    "zh": ["您的邮箱地址是什么？", "确认信发到哪个邮箱？"],
+    "ja": ["メールアドレスをお願いします。", "確認メールの送り先を教えてください。"],
+    "ko": ["이메일 주소도 알려 주세요.", "확인 메일은 어디로 보내 드릴까요?"],
+    "fr": ["Et votre adresse e-mail ?", "Je vous envoie la confirmation à quelle adresse ?"],
+    "de": ["Und Ihre E-Mail-Adresse?", "An welche E-Mail-Adresse darf ich die Bestätigung schicken?"],
+    "it": ["E il suo indirizzo email?", "A quale email le mando la conferma?"],
+    "id": ["Alamat email Anda?", "Email-nya apa, Kak?"], "pl": ["A adres e-mail?", "Na jaki e-mail wysłać potwierdzenie?"],
+    "ar": ["وما هو بريدك الإلكتروني؟"], "nl": ["En uw e-mailadres?", "Naar welk e-mailadres mag ik het sturen?"],
+    "tr": ["E-posta adresiniz nedir?"], "hi": ["आपका ईमेल क्या है?"]}
 ASK_CODE = {
-    "en": "Please read me the confirmation code.", "ru": "Продиктуйте, пожалуйста, код из СМС.", "zh": "请告诉我验证码。",
-    "ja": "確認コードを読み上げてください。", "ko": "인증 번호를 말씀해 주세요.", "fr": "Pouvez-vous me lire le code ?",
-    "de": "Können Sie mir den Code vorlesen?", "it": "Mi può dire il codice?", "id": "Tolong sebutkan kodenya.",
-    "pl": "Proszę podać kod.", "ar": "من فضلك اقرأ لي الرمز.", "nl": "Kunt u de code voorlezen?",
-    "tr": "Kodu okur musunuz?", "hi": "कृपया कोड बताइए।"}
+    "en": ["Please read me the confirmation code.", "What's the code we just texted you?", "Go ahead with the booking reference."],
+    "ru": ["Продиктуйте, пожалуйста, код из СМС.", "Назовите номер бронирования.", "Какой код пришёл вам в сообщении?"],
+    "zh": ["请告诉我验证码。", "请报一下您的订单号。", "短信里的验证码是多少？"],
+    "ja": ["確認コードを読み上げてください。", "予約番号をお願いします。"],
+    "ko": ["인증 번호를 말씀해 주세요.", "예약 번호가 어떻게 되세요?"],
+    "fr": ["Pouvez-vous me lire le code ?", "Quel est le code reçu par SMS ?", "Votre numéro de réservation ?"],
+    "de": ["Können Sie mir den Code vorlesen?", "Wie lautet Ihre Buchungsnummer?", "Welchen Code haben Sie per SMS bekommen?"],
+    "it": ["Mi può dire il codice?", "Mi legge il numero di prenotazione?", "Qual è il codice che ha ricevuto?"],
+    "id": ["Tolong sebutkan kodenya.", "Kode booking-nya berapa?"], "pl": ["Proszę podać kod.", "Jaki jest numer rezerwacji?"],
+    "ar": ["من فضلك اقرأ لي الرمز."], "nl": ["Kunt u de code voorlezen?", "Wat is uw boekingsnummer?"],
+    "tr": ["Kodu okur musunuz?", "Rezervasyon numaranız nedir?"], "hi": ["कृपया कोड बताइए।", "बुकिंग नंबर क्या है?"]}
+# Phone numbers as each country writes them (groups of digits): a whole number has the national length,
+# so a partial one is judged by its digits, as a listener does ("415 555" is not a US number yet).
+PHONE_FORMATS = {
+    "en": [[3, 3, 4], [1, 3, 3, 4], [5, 6]], "ru": [[1, 3, 3, 2, 2], [3, 3, 2, 2], [1, 3, 7]],
+    "zh": [[3, 4, 4], [3, 8], [4, 7]], "ja": [[3, 4, 4], [2, 4, 4]], "ko": [[3, 4, 4], [2, 3, 4], [2, 4, 4]],
+    "fr": [[2, 2, 2, 2, 2], [1, 2, 2, 2, 2]], "de": [[4, 7], [4, 3, 4], [3, 7], [5, 6]],
+    "it": [[3, 3, 4], [3, 7], [2, 8]], "id": [[4, 4, 4], [4, 4, 3], [3, 4, 4]], "pl": [[3, 3, 3], [2, 3, 2, 2]],
+    "ar": [[3, 3, 4], [3, 4, 4]], "nl": [[2, 8], [2, 2, 2, 2, 2], [3, 7]], "tr": [[4, 3, 2, 2], [3, 3, 2, 2]],
+    "hi": [[5, 5], [3, 3, 4]]}
+# Local numbers without the area code are whole too, in some countries: a minority of the examples.
+PHONE_LOCAL_FORMATS = [[3, 4], [3, 2, 2], [4, 4], [3, 3]]
 CODE_INTRO = {"en": ["the code is", "it's", "okay it's"], "ru": ["код", "так, код", "это"], "zh": ["验证码是", "是"],
               "ja": ["コードは"], "ko": ["번호는", "인증 번호는"], "fr": ["le code c'est", "c'est"], "de": ["der Code ist", "also"],
               "it": ["il codice è"], "id": ["kodenya"], "pl": ["kod to"], "ar": ["الرمز هو"], "nl": ["de code is"],
@@ -198,6 +236,20 @@ DOMAINS = [("gmail", "com"), ("yandex", "ru"), ("mail", "ru"), ("outlook", "com"
            ("gmx", "de"), ("orange", "fr"), ("free", "fr"), ("libero", "it"), ("ziggo", "nl"), ("163", "com"),
            ("naver", "com"), ("hotmail", "com"), ("icloud", "com"), ("proton", "me"), ("yahoo", "fr"), ("company", "net"),
            ("school", "org"), ("firma", "pl"), ("mynet", "com.tr"), ("bk", "ru")]
+
+
+# Wait requests fillers.md lacks: mostly the polite forms a caller uses to an agent ("warten Sie", "погодите").
+WAIT_EXTRA = {
+    "en": ["one moment", "just a sec", "hold on a sec", "sorry, wait"],
+    "ru": ["погодите", "постойте", "минуточку", "одну секунду", "стоп-стоп"],
+    "zh": ["等会儿", "等一等", "先等一下"], "ja": ["ちょっと待ってもらえますか", "少し待って", "あ、待って"],
+    "ko": ["잠시만 기다려 주세요", "잠깐만 기다려 주세요", "아 잠깐만요"],
+    "fr": ["attendez une seconde", "un instant s'il vous plaît", "un moment", "attendez attendez"],
+    "de": ["warten Sie", "warten Sie kurz", "Moment bitte", "einen Moment bitte", "Augenblick", "Moment mal"],
+    "it": ["aspetti un attimo", "un momento per favore", "scusi, aspetti", "un attimo solo"],
+    "id": ["tunggu ya", "sebentar dulu"], "pl": ["proszę poczekać", "chwileczkę proszę"],
+    "nl": ["een momentje", "wacht eens"], "tr": ["bir saniye bekleyin", "bekleyin"],
+}
 
 
 def parse_fillers(path):
@@ -230,4 +282,5 @@ def parse_fillers(path):
         # a token that is also a wait request is not used as a filler/backchannel (de "halt", en "let me think")
         d["fillers"] = [f for f in d["fillers"] if f.lower() not in wait]
         d["backchannels"] = [b for b in d["backchannels"] if b.lower() not in wait]
+        d["wait"] = d["wait"] + [w for w in WAIT_EXTRA.get(lang, []) if w.lower() not in wait]
     return out

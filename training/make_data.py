@@ -384,11 +384,25 @@ class Builder:
         msg = sep.join(parts)
         style = make_style(rng, lang)
         msg = stt_case(msg, style, lang, rng)
-        if rng.random() < 0.3 and style["punct"] != "none":
-            msg += rng.choice(["!", ".", "...", ","]) if lang not in R.CJK else rng.choice(["！", "。", "…"])
+        # a speech-to-text that punctuates closes a short request like any sentence: "Wait." "Погодите."
+        if style["punct"] != "none" and rng.random() < (0.7 if style["punct"] == "keep" else 0.3):
+            msg += rng.choice(["!", ".", ".", "...", ","]) if lang not in R.CJK else rng.choice(["！", "。", "…"])
         spk = rng.random() < 0.7
         context = self.context_variant(self.ctx_noise(context, lang), lang)
+        if spk and rng.random() < 0.4:
+            context = self.said_so_far(context, lang)  # a barge-in cuts the agent's sentence, as a backchannel does
         self.emit(self.base(lang, source, key, "wait", context, msg, spk, "wait"))
+
+    def said_so_far(self, ctx, lang):
+        """The context with the agent's last turn cut to what it has said so far (a third to all but two
+        of its words): while the agent speaks, that is all the user has heard."""
+        if not ctx or ctx[-1]["role"] != "assistant":
+            return ctx
+        units = words_of(ctx[-1]["content"], lang)
+        if len(units) < 6:
+            return ctx
+        k = self.rng.randint(len(units) // 3, len(units) - 2)
+        return ctx[:-1] + [{"role": "assistant", "content": join_units(units[:k], lang)}]
 
     def short_ack(self, lang, source, key, context_agent_last):
         """The same short word: backchannel while the agent speaks, finished answer otherwise."""
@@ -413,13 +427,8 @@ class Builder:
             elif style["punct"] == "keep" and rng.random() < 0.5:
                 w += "." if lang not in R.CJK else "。"
             return w
-        bc_ctx = ctx
-        if ctx and ctx[-1]["role"] == "assistant" and rng.random() < 0.35:
-            # the agent is still speaking: the context may hold only what it has said so far
-            units = words_of(ctx[-1]["content"], lang)
-            if len(units) >= 6:
-                k = rng.randint(len(units) // 3, len(units) - 2)
-                bc_ctx = ctx[:-1] + [{"role": "assistant", "content": join_units(units[:k], lang)}]
+        # the agent is still speaking: the context may hold only what it has said so far
+        bc_ctx = self.said_so_far(ctx, lang) if ctx and ctx[-1]["role"] == "assistant" and rng.random() < 0.35 else ctx
         self.emit(self.base(lang, source, key, "backchannel", bc_ctx, word(bc), True, "backchannel"))
         # counterpart: the same kind of word as an answer while the agent is silent -> finished. After
         # an open question ("How can I help you?") "mhm" answers nothing: only yes/no words, without it.
@@ -506,14 +515,13 @@ class Builder:
             if kind == "phone":
                 # national formats, local numbers too (US 3-4, RU 3-2-2, FR 2-2-2-2-2): a group can end a
                 # number in one format and not in another, as in real calls
-                groups = rng.choice([[1, 3, 3, 2, 2], [3, 3, 4], [3, 4, 4], [2, 4, 4], [4, 3, 3], [3, 3, 2, 2],
-                                     [3, 4], [3, 2, 2], [2, 2, 2, 2, 2], [4, 4], [3, 3, 3]])
+                groups = rng.choice(R.PHONE_FORMATS[lang] if rng.random() < 0.85 else R.PHONE_LOCAL_FORMATS)
                 intro = rng.choice(R.PHONE_INTRO[lang])
-                ask = R.ASK_PHONE[lang]
+                ask = rng.choice(R.ASK_PHONE[lang])
             else:
                 groups = rng.choice([[6], [3, 3], [4], [2, 2, 2]])
                 intro = rng.choice(R.CODE_INTRO[lang])
-                ask = R.ASK_CODE[lang]
+                ask = rng.choice(R.ASK_CODE[lang])
             digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
 
             def say(gs):
@@ -541,7 +549,7 @@ class Builder:
             dom, tld = rng.choice(R.DOMAINS)
             at, dot = R.AT_DOT[lang]
             intro = rng.choice(R.EMAIL_INTRO[lang])
-            ask = R.ASK_EMAIL[lang]
+            ask = rng.choice(R.ASK_EMAIL[lang])
             if rng.random() < 0.5:
                 toks = [spoken_name, at, dom, dot, tld]
                 full = " ".join(toks)
