@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
 # Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58,
-# the sixth: two runs of 55 side by side); CPU, one thread per run)
+# the sixth: two runs of 55 side by side, the seventh: two of 86); CPU, one thread per run)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -17,10 +17,11 @@ cd "$HERE"
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --extra-train-seeds $((SEED + 1)) \
     --report-dir "$HERE"
 nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed "$SEED"
-# Six stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
+# Seven stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
 # best checkpoint at lr 5e-4 with a fresh schedule; grown to 4 layers (the new blocks start as
-# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stage 6 below.
-mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5" "$WORK/run6a" "$WORK/run6b"
+# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stages 6 and 7 below.
+mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5" "$WORK/run6a" "$WORK/run6b" "$WORK/run6" \
+    "$WORK/run7a" "$WORK/run7b"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run2" --minutes "$MIN" \
@@ -47,6 +48,18 @@ for v in a:3e-4:$((SEED + 4)) b:2e-4:$((SEED + 5)); do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script (set -e)
 "$PY" average_ckpts.py --ckpt "$WORK/run5/best.pt" --ckpt "$WORK/run6a/best.pt" --ckpt "$WORK/run6b/best.pt" \
+    --weights 0.5,0.25,0.25 --out "$WORK/run6/best.pt"
+# Stage 7: the same again from stage 6, longer (86 min at the default 62), on the data of session 10.
+pids=()
+for v in a:3e-4:$((SEED + 6)) b:2e-4:$((SEED + 7)); do
+    IFS=: read -r n lr seed <<< "$v"
+    nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run7$n" \
+        --minutes $((MIN * 86 / 62)) --init "$WORK/run6/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
+        --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run7$n/train.log" 2>&1 &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+"$PY" average_ckpts.py --ckpt "$WORK/run6/best.pt" --ckpt "$WORK/run7a/best.pt" --ckpt "$WORK/run7b/best.pt" \
     --weights 0.5,0.25,0.25 --out "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" \
@@ -57,7 +70,10 @@ for s in test evalonly; do
 done
 # the common short turns of probes.jsonl (also a test: TextModel.CommonShortTurnsOfTheProbeFile)
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
-# and those written without sight of the generator (TextModel.HeldOutShortTurns)
-[ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes_heldout.jsonl" --json \
-    > "$HERE/metrics/probes_heldout.json"
+# and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet)
+if [ -x "$SAYWHEN" ]; then
+  for f in probes_heldout probes_heldout2; do
+    "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/$f.jsonl" --json > "$HERE/metrics/$f.json"
+  done
+fi
 echo "done: $OUT; metrics in $HERE/metrics/"
