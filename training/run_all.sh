@@ -36,31 +36,25 @@ nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run5" \
     --minutes $((MIN * 58 / 62)) --init "$WORK/run4/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
     --lr 3e-4 --seed $((SEED + 3)) --threads 1 2>&1 | tee "$WORK/run5/train.log"
-# Stage 6: two continuations of stage 5 side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
-# 0.5 * stage 5 + 0.25 * each: on the evaluation-only text it beat both runs and stage 5 (MODEL_CARD.md).
-pids=()
-for v in a:3e-4:$((SEED + 4)) b:2e-4:$((SEED + 5)); do
-    IFS=: read -r n lr seed <<< "$v"
-    nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run6$n" \
-        --minutes $((MIN * 55 / 62)) --init "$WORK/run5/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
-        --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run6$n/train.log" 2>&1 &
-    pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script (set -e)
-"$PY" average_ckpts.py --ckpt "$WORK/run5/best.pt" --ckpt "$WORK/run6a/best.pt" --ckpt "$WORK/run6b/best.pt" \
-    --weights 0.5,0.25,0.25 --out "$WORK/run6/best.pt"
-# Stage 7: the same again from stage 6, longer (86 min at the default 62), on the data of session 10.
-pids=()
-for v in a:3e-4:$((SEED + 6)) b:2e-4:$((SEED + 7)); do
-    IFS=: read -r n lr seed <<< "$v"
-    nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run7$n" \
-        --minutes $((MIN * 86 / 62)) --init "$WORK/run6/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
-        --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run7$n/train.log" 2>&1 &
-    pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid"; done
-"$PY" average_ckpts.py --ckpt "$WORK/run6/best.pt" --ckpt "$WORK/run7a/best.pt" --ckpt "$WORK/run7b/best.pt" \
-    --weights 0.5,0.25,0.25 --out "$WORK/run/best.pt"
+# Stages 6 and 7: two continuations side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
+# 0.5 * the start + 0.25 * each: on the evaluation-only text it beat both runs and the start (MODEL_CARD.md).
+# Usage: continue_twice START_CKPT STAGE MINUTES SEED_A SEED_B OUT_CKPT
+continue_twice() {
+    local start="$1" stage="$2" minutes="$3" pids=() n lr seed v
+    for v in a:3e-4:"$4" b:2e-4:"$5"; do
+        IFS=: read -r n lr seed <<< "$v"
+        nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run$stage$n" \
+            --minutes "$minutes" --init "$start" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
+            --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run$stage$n/train.log" 2>&1 &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script (set -e)
+    "$PY" average_ckpts.py --ckpt "$start" --ckpt "$WORK/run${stage}a/best.pt" --ckpt "$WORK/run${stage}b/best.pt" \
+        --weights 0.5,0.25,0.25 --out "$6"
+}
+continue_twice "$WORK/run5/best.pt" 6 $((MIN * 55 / 62)) $((SEED + 4)) $((SEED + 5)) "$WORK/run6/best.pt"
+# stage 7: the same from stage 6, longer, on the data of session 10
+continue_twice "$WORK/run6/best.pt" 7 $((MIN * 86 / 62)) $((SEED + 6)) $((SEED + 7)) "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
