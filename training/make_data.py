@@ -513,8 +513,8 @@ class Builder:
         sep = "" if lang in ("zh", "ja") and not spoken_words else " "
         if kind in ("phone", "code"):
             if kind == "phone":
-                # national formats, local numbers too (US 3-4, RU 3-2-2, FR 2-2-2-2-2): a group can end a
-                # number in one format and not in another, as in real calls
+                # the language's national formats (langres.PHONE_FORMATS), so that the number of digits
+                # says whether it is complete; a local number without the area code now and then
                 groups = rng.choice(R.PHONE_FORMATS[lang] if rng.random() < 0.85 else R.PHONE_LOCAL_FORMATS)
                 intro = rng.choice(R.PHONE_INTRO[lang])
                 ask = rng.choice(R.ASK_PHONE[lang])
