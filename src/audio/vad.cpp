@@ -24,9 +24,6 @@
 namespace saywhen::audio {
 namespace {
 
-constexpr int kWindow = VadModel::kWindow;
-constexpr int kContext = VadModel::kContext;
-
 // Python's a // b for b = 2, also for negative a.
 int64_t floor_half(int64_t a) { return a >= 0 ? a / 2 : -((-a + 1) / 2); }
 
@@ -103,7 +100,7 @@ std::shared_ptr<const VadModel> VadModel::from_model(std::shared_ptr<const Model
     fixed[m->rate_in_] = sr;
   }
   // Plans once here, so a bad file fails at load and new streams start without planning.
-  model->prepare({{m->audio_in_, {1, kContext + kWindow}}, {m->state_in_, {2, 1, 128}}}, fixed);
+  model->prepare({{m->audio_in_, {1, VadModel::kContext + VadModel::kWindow}}, {m->state_in_, {2, 1, 128}}}, fixed);
   // silero-vad's OnnxWrapper rule: the single-rate exports say "16k" in their name (and
   // still declare "sr", so the graph alone does not tell).
   const std::string base = std::filesystem::path(path).filename().string();
