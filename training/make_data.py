@@ -23,6 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
+import short_requests  # noqa: E402
 import written_turns  # noqa: E402
 
 try:
@@ -34,6 +35,10 @@ LABELS = ["finished", "unfinished", "wait", "backchannel"]
 EVAL_ONLY_SOURCES = {"xdailydialog", "leyzer"}          # NC licences
 SA_SOURCES = {"xsid", "labforsims2", "jmultiwoz"}       # CC BY-SA (see MODEL_CARD.md)
 WRITTEN = {"pl": 2500, "de": 2500}                       # sentences of written_turns.py per seed
+# short_requests.py examples per language (training only): short complete requests without punctuation,
+# which the cut prefixes of the dialogs outnumber 10 to 1 (training/error_analysis.md, session 10)
+SHORT_REQUESTS = {"en": 3000, "ru": 3000, "zh": 3000}
+SHORT_REQUESTS_OTHER = 1000
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
 # wanted number of user turns per language (finished examples; unfinished about the same)
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
@@ -383,6 +388,11 @@ class Builder:
         sep = "" if lang in R.CJK and rng.random() < 0.6 else " "
         msg = sep.join(parts)
         style = make_style(rng, lang)
+        if R.WAIT_REASON.get(lang) and rng.random() < 0.3:
+            # "hold on, let me check my calendar": the reason does not make the request a turn of its own
+            comma = style["punct"] != "none" and rng.random() < 0.7
+            joiner = ("，" if comma else "") if lang in R.CJK else (", " if comma else " ")
+            msg += joiner + rng.choice(R.WAIT_REASON[lang])
         msg = stt_case(msg, style, lang, rng)
         # a speech-to-text that punctuates closes a short request like any sentence: "Wait." "Погодите."
         if style["punct"] != "none" and rng.random() < (0.7 if style["punct"] == "keep" else 0.3):
@@ -474,6 +484,21 @@ class Builder:
         ctx = self.context_variant(self.ctx_noise(context, lang), lang) if context and rng.random() < 0.85 else []
         self.emit(self.base(lang, source, key, "continuer", ctx, msg, False, "unfinished"))
 
+    def short_request(self, lang, source, key):
+        """A short complete request ("do you deliver", "你们几点关门"): finished, with or without the
+        agent's opening question; now and then also a cut prefix of it ("I want a"), and now and then a
+        lead-in that announces a request without making it ("I was wondering", "我想问一下"): unfinished."""
+        rng = self.rng
+        ctx = [{"role": "assistant", "content": GENERIC_ASK[lang]}] if rng.random() < 0.5 else []
+        self.turn_examples(lang, source, key, ctx, rng.choice(short_requests.REQUESTS[lang]),
+                           make_unfinished=rng.random() < 0.3)
+        if rng.random() < 0.2:
+            style = make_style(rng, lang)
+            msg = Noiser(lang, self.res.get(lang, {}), rng)(rng.choice(short_requests.LEADINS[lang]), style,
+                                                            unfinished=True)
+            msg = stt_case(msg, style, lang, rng)
+            self.emit(self.base(lang, source, key, "prefix", ctx, msg, False, "unfinished"))
+
     def utterance_examples(self, lang, source, key, text, ask):
         """A single utterance with no real context (commands, written sentences): finished + unfinished,
         and, more often in languages without dialogs, a wait request, a short answer and a dictation."""
@@ -523,6 +548,9 @@ class Builder:
                 intro = rng.choice(R.CODE_INTRO[lang])
                 ask = rng.choice(R.ASK_CODE[lang])
             digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
+            # a punctuating speech-to-text often puts a comma at each pause between groups: "six one seven, five five five"
+            comma = rng.random() < 0.25
+            group_sep = ("，" if lang in R.CJK else ", ") if comma else None
 
             def say(gs):
                 out = []
@@ -531,7 +559,7 @@ class Builder:
                         out.append(" ".join(digit_word(d, lang, rng, hi_list) for d in g))
                     else:
                         out.append("".join(str(d) for d in g))
-                return (" " if spoken_words or rng.random() < 0.7 else "-").join(out)
+                return (group_sep or (" " if spoken_words or rng.random() < 0.7 else "-")).join(out)
             full = say(digits)
             # unfinished: stop after some groups (or inside the last group)
             cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
@@ -541,6 +569,8 @@ class Builder:
                 if len(last) > 1:
                     part = part[:-1] + [last[:rng.randrange(1, len(last))]] if len(digits) == 1 else part + [last[:rng.randrange(1, len(last))]]
             partial = say(part)
+            if comma and rng.random() < 0.5:
+                partial += group_sep.strip()            # the pause after a group: "six one seven,"
         else:
             name = rng.choice(R.NAMES)
             spoken_name = name.replace(".", f" {R.AT_DOT[lang][1]} ")
@@ -667,7 +697,7 @@ def build_splits(args, data, res, seed):
                     b.turn_examples(lang, src, key, ctx, t["content"])
                     if r.random() < 0.22:
                         b.wait_example(lang, src, key, ctx, partial=b.cut(t["content"], lang, res[lang]))
-                    if r.random() < 0.04:
+                    if r.random() < 0.08:
                         b.dictation(lang, src, key)
                 # backchannel / short answer / lone connective after an agent turn
                 after_agent = i > 0 and turns[i - 1]["role"] != "user"
@@ -700,6 +730,10 @@ def build_splits(args, data, res, seed):
         for i, text in enumerate(written_turns.sentences(lang, random.Random(f"{seed}-written-{lang}"), n)):
             b.utterance_examples(lang, "written", f"written-{lang}-{i}", text, b.rng.choice(asks))
 
+    for lang in R.LANGS:
+        for i in range(SHORT_REQUESTS.get(lang, SHORT_REQUESTS_OTHER)):
+            b.short_request(lang, "written", f"request-{lang}-{i}")
+
     # ---------------- fillers.md material for every language (pl's only permissive text besides written_turns.py)
     # The wait requests scale with the language's own turns (6 %, 80 to 400): a flat 400 made `wait` 18 %
     # of German and the model then heard "ja bitte" as a wait request.
@@ -716,7 +750,7 @@ def build_splits(args, data, res, seed):
                 b.wait_example(lang, "fillers", key, ctx)
             if i % 2 == 0:
                 b.short_ack(lang, "fillers", key, [{"role": "assistant", "content": GENERIC_ASK[lang]}])
-            if i % 4 == 0:
+            if i % 2 == 0:
                 b.dictation(lang, "synthetic", key)
             if i % 2 == 1:
                 b.greeting(lang, "synthetic", key)
