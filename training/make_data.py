@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Build the labelled text turn-detection corpus from shared/data and the sentences written for the
-project in written_turns.py (Polish, German; training split only), deterministic from --seed.
+"""Build the labelled text turn-detection corpus from shared/data and the text written for the
+project (training split only): written_turns.py (Polish and German sentences) and short_requests.py
+(short complete requests and lead-ins, 14 languages). Deterministic from --seed.
 
 Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
   {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
@@ -172,10 +173,14 @@ class Noiser:
             if ks:
                 k = rng.choice(ks)
                 units = units[:k] + [rng.choice(fill)] + units[k:]
-        # repetition ("I I want", "я я хочу")
+        # repetition ("I I want", "я я хочу"); in zh/ja a restart from the beginning ("我我想", "我想我想问"),
+        # since repeating one character inside a word ("日曜曜は") is nothing a speech-to-text writes
         if n >= 2 and rng.random() < 0.08:
             k = rng.randrange(0, min(n, 4))
-            if units[k].strip():
+            if lang in R.CJK:
+                if all(u.strip() and not PUNCT_RE.match(u) for u in units[:k + 1]):
+                    units = units[:k + 1] + units[:k + 1] + units[k + 1:]
+            elif units[k].strip():
                 units = units[:k + 1] + [units[k]] + units[k + 1:]
         # self-correction: "... to Paris no sorry to London"
         if n >= 4 and rng.random() < 0.05:
