@@ -6,6 +6,8 @@ phrases, self-correction markers and "please".
 """
 import re
 
+from wait_reasons import WAIT_HOLD  # merged into the wait requests by parse_fillers
+
 LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id", "pl", "ar", "nl", "tr", "hi"]
 DIALOG_LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id"]
 CJK = {"zh", "ja"}  # no spaces between words
@@ -252,6 +254,17 @@ WAIT_EXTRA = {
 }
 
 
+# Acknowledgements fillers.md lacks: the hummed ones ("mhm", "hm hm", "음"). Without them a hum over the
+# agent's half-said sentence read as a turn the user had begun (session 11's held-out probes: en, fr, it, ko).
+BC_EXTRA = {
+    "en": ["mhm", "mm", "mm hm", "uh huh", "hm hm"], "ru": ["мгм", "угу-угу", "ага-ага"],
+    "zh": ["嗯哼", "嗯嗯嗯", "哦哦"], "ja": ["ふんふん", "はいはいはい"], "ko": ["음", "음음음", "응응", "네네네"],
+    "fr": ["mhm", "hm hm", "mm", "oui oui"], "de": ["hm hm", "mm", "mhm mhm"], "it": ["mhm", "mh mh", "mm", "sì sì sì"],
+    "id": ["mm", "iya iya", "he eh"], "pl": ["mm", "mhm mhm"], "nl": ["mhm", "mm"], "tr": ["hıhı", "mm"],
+    "ar": ["ممم", "اه اه"], "hi": ["mm", "हम्म हम्म"],
+}
+
+
 # What a caller says right after a wait request: why the agent should hold on. The request stays `wait`
 # with its reason ("hold on, let me check my calendar"); session 10's held-out probes missed it in 6 of 8
 # languages because wait_example() never put anything after the request but "please".
@@ -327,5 +340,8 @@ def parse_fillers(path):
         # a token that is also a wait request is not used as a filler/backchannel (de "halt", en "let me think")
         d["fillers"] = [f for f in d["fillers"] if f.lower() not in wait]
         d["backchannels"] = [b for b in d["backchannels"] if b.lower() not in wait]
-        d["wait"] = d["wait"] + [w for w in WAIT_EXTRA.get(lang, []) if w.lower() not in wait]
+        d["wait"] = d["wait"] + [w for w in WAIT_EXTRA.get(lang, []) + WAIT_HOLD.get(lang, []) if w.lower() not in wait]
+        # appended, so that the first backchannels (used before wait requests: "yeah wait") stay the same
+        d["backchannels"] = d["backchannels"] + [b for b in BC_EXTRA.get(lang, [])
+                                                 if b.lower() not in set(x.lower() for x in d["backchannels"])]
     return out

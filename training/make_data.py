@@ -25,6 +25,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
 import short_requests  # noqa: E402
+import wait_reasons  # noqa: E402
 import written_turns  # noqa: E402
 
 try:
@@ -393,17 +394,26 @@ class Builder:
         sep = "" if lang in R.CJK and rng.random() < 0.6 else " "
         msg = sep.join(parts)
         style = make_style(rng, lang)
-        if R.WAIT_REASON.get(lang) and rng.random() < 0.3:
-            # "hold on, let me check my calendar": the reason does not make the request a turn of its own
+        reasons = R.WAIT_REASON.get(lang, []) + wait_reasons.WAIT_REASON_MORE.get(lang, [])
+        with_reason = bool(reasons) and rng.random() < 0.45
+        if with_reason:
+            # "hold on, let me grab my card": the reason does not make the request a turn of its own; now and
+            # then it comes first ("let me find my card, one second")
             comma = style["punct"] != "none" and rng.random() < 0.7
             joiner = ("，" if comma else "") if lang in R.CJK else (", " if comma else " ")
-            msg += joiner + rng.choice(R.WAIT_REASON[lang])
+            reason = rng.choice(reasons)
+            msg = reason + joiner + msg if rng.random() < 0.15 else msg + joiner + reason
         msg = stt_case(msg, style, lang, rng)
         # a speech-to-text that punctuates closes a short request like any sentence: "Wait." "Погодите."
         if style["punct"] != "none" and rng.random() < (0.7 if style["punct"] == "keep" else 0.3):
             msg += rng.choice(["!", ".", ".", "...", ","]) if lang not in R.CJK else rng.choice(["！", "。", "…"])
         spk = rng.random() < 0.7
         context = self.context_variant(self.ctx_noise(context, lang), lang)
+        if with_reason and not spk and rng.random() < 0.5:
+            # the agent has just asked for a number or a code: "hang on, let me grab my card"
+            ask = rng.choice(R.ASK_PHONE[lang] + R.ASK_EMAIL[lang] + R.ASK_CODE[lang])
+            context = (context[:-1] if context and context[-1]["role"] == "assistant" else context) + \
+                [{"role": "assistant", "content": ask}]
         if spk and rng.random() < 0.4:
             context = self.said_so_far(context, lang)  # a barge-in cuts the agent's sentence, as a backchannel does
         self.emit(self.base(lang, source, key, "wait", context, msg, spk, "wait"))
