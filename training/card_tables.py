@@ -29,8 +29,35 @@ def tables(path, title):
     return "\n".join(out)
 
 
+def threshold_table(path):
+    """The dev-optimal p(finished) thresholds export.py found, and the temperature it folded in."""
+    r = json.load(open(path))
+    search = r["dev_threshold_search"]
+    langs = sorted(search)
+    return "\n".join([
+        f"Temperature folded into the graph: T = {r['temperature']:.3f} (dev ECE {r['dev_ece_before']:.4f} → "
+        f"{r['dev_ece_after']:.4f}).", "",
+        "| lang | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs),
+        "| dev-optimal p(finished) threshold | " + " | ".join(f"{search[l]['best_threshold']:.3f}" for l in langs) + " |",
+        "| dev finished-vs-unfinished macro-F1 at it | " + " | ".join(f"{search[l]['macro_f1_at_best']:.3f}" for l in langs)
+        + " |", ""])
+
+
+def probe_table(metrics_dir):
+    """Right answers on each probe file that run_all.sh scored (eval-text --json)."""
+    out = ["| file | right | accuracy | wait recall |", "|---|---|---|---|"]
+    for name in sorted(f for f in os.listdir(metrics_dir) if f.startswith("probes")):
+        r = json.load(open(os.path.join(metrics_dir, name)))
+        right = round(r["accuracy"] * r["n"])
+        out.append(f"| `{name[:-5]}.jsonl` | {right} of {r['n']} | {r['accuracy']:.3f} | "
+                   f"{r['labels']['wait']['recall']:.2f} |")
+    return "\n".join(out + [""])
+
+
 if __name__ == "__main__":
     m = os.path.join(HERE, "metrics")
     print(tables(os.path.join(m, "test.json"), "Test split (project's own, permissive sources)"))
     if os.path.exists(os.path.join(m, "evalonly.json")):
         print(tables(os.path.join(m, "evalonly.json"), "Evaluation-only sources (NC licences, never trained on: xdailydialog en/zh/de/it, leyzer pl)"))
+    print(probe_table(m))
+    print(threshold_table(os.path.join(m, "export.json")))
