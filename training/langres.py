@@ -6,7 +6,7 @@ phrases, self-correction markers and "please".
 """
 import re
 
-from wait_reasons import WAIT_HOLD  # merged into the wait requests by parse_fillers
+from wait_reasons import WAIT_HOLD, WAIT_REASON_MORE  # merged into each language's lists by parse_fillers
 
 LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id", "pl", "ar", "nl", "tr", "hi"]
 DIALOG_LANGS = ["en", "zh", "ru", "ja", "ko", "fr", "de", "it", "id"]
@@ -311,7 +311,7 @@ WAIT_REASON = {
 
 
 def parse_fillers(path):
-    """-> {lang: {"fillers": [...], "backchannels": [...], "wait": [...]}}"""
+    """-> {lang: {"fillers": [...], "backchannels": [...], "wait": [...], "wait_reasons": [...]}}"""
     out = {}
     lang = None
     for line in open(path, encoding="utf-8"):
@@ -342,6 +342,7 @@ def parse_fillers(path):
         d["backchannels"] = [b for b in d["backchannels"] if b.lower() not in wait]
         d["wait"] = d["wait"] + [w for w in WAIT_EXTRA.get(lang, []) + WAIT_HOLD.get(lang, []) if w.lower() not in wait]
         # appended, so that the first backchannels (used before wait requests: "yeah wait") stay the same
-        d["backchannels"] = d["backchannels"] + [b for b in BC_EXTRA.get(lang, [])
-                                                 if b.lower() not in set(x.lower() for x in d["backchannels"])]
+        known = set(b.lower() for b in d["backchannels"])
+        d["backchannels"] = d["backchannels"] + [b for b in BC_EXTRA.get(lang, []) if b.lower() not in known]
+        d["wait_reasons"] = WAIT_REASON.get(lang, []) + WAIT_REASON_MORE.get(lang, [])
     return out

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build the labelled text turn-detection corpus from shared/data and the text written for the
 project (training split only): written_turns.py (Polish and German sentences) and short_requests.py
-(short complete requests and lead-ins, 14 languages). Deterministic from --seed.
+(short complete requests and lead-ins, 14 languages), and wait_reasons.py through langres.py (reasons
+after a wait request, hold requests). Deterministic from --seed.
 
 Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
   {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
@@ -25,7 +26,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
 import short_requests  # noqa: E402
-import wait_reasons  # noqa: E402
 import written_turns  # noqa: E402
 
 try:
@@ -394,7 +394,7 @@ class Builder:
         sep = "" if lang in R.CJK and rng.random() < 0.6 else " "
         msg = sep.join(parts)
         style = make_style(rng, lang)
-        reasons = R.WAIT_REASON.get(lang, []) + wait_reasons.WAIT_REASON_MORE.get(lang, [])
+        reasons = res["wait_reasons"]
         with_reason = bool(reasons) and rng.random() < 0.45
         if with_reason:
             # "hold on, let me grab my card": the reason does not make the request a turn of its own; now and
