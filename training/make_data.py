@@ -26,6 +26,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
 import short_requests  # noqa: E402
+import slot_answers  # noqa: E402
 import written_turns  # noqa: E402
 
 try:
@@ -41,6 +42,8 @@ WRITTEN = {"pl": 2500, "de": 2500}                       # sentences of written_
 # which the cut prefixes of the dialogs outnumber 10 to 1 (training/error_analysis.md, session 10)
 SHORT_REQUESTS = {"en": 3000, "ru": 3000, "zh": 3000}
 SHORT_REQUESTS_OTHER = 1000
+SLOT_ANSWERS = {"en": 1200, "ru": 1200, "zh": 1200, "pl": 400, "nl": 400, "tr": 400, "ar": 400, "hi": 400}
+SLOT_ANSWERS_OTHER = 900
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
 # wanted number of user turns per language (finished examples; unfinished about the same)
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
@@ -514,6 +517,35 @@ class Builder:
             msg = stt_case(msg, style, lang, rng)
             self.emit(self.base(lang, source, key, "prefix", ctx, msg, False, "unfinished"))
 
+    def slot_answer(self, lang, source, key):
+        """A short content answer to the agent's slot or choice question ("eleven" after "At 11 or at 2?",
+        "上午" after "上午还是下午？"): finished. Without these the model took any short phrase for the start
+        of a longer one. Now and then the same answer trails into a connective or a filler ("four and",
+        "the afternoon but um"): unfinished, so that the label follows the answer's end, not its length."""
+        rng = self.rng
+        question, answers = rng.choice(slot_answers.SLOT_QA[lang])
+        ctx = [{"role": "assistant", "content": question}]
+        sep = "" if lang in R.CJK else " "
+        fill = hesitations(self.res.get(lang, {}), lang)
+        answer = rng.choice(answers)
+        if fill and rng.random() < 0.15:
+            answer = rng.choice(fill) + sep + answer
+        style = make_style(rng, lang)
+        msg = stt_case(answer, style, lang, rng)
+        if style["punct"] == "none":
+            msg = strip_punct(msg)
+        elif rng.random() < 0.5:
+            msg += "." if lang not in R.CJK else "。"
+        self.emit(self.base(lang, source, key, "slot", ctx, msg, False, "finished"))
+        if rng.random() < 0.3:
+            tail = [rng.choice(R.CONTINUERS[lang])]
+            if fill and rng.random() < 0.3:
+                tail.append(rng.choice(fill))
+            msg = stt_case(sep.join([answer] + tail), style, lang, rng)
+            if style["punct"] == "none":
+                msg = strip_punct(msg)
+            self.emit(self.base(lang, source, key, "slot", ctx, msg, False, "unfinished"))
+
     def utterance_examples(self, lang, source, key, text, ask):
         """A single utterance with no real context (commands, written sentences): finished + unfinished,
         and, more often in languages without dialogs, a wait request, a short answer and a dictation."""
@@ -748,6 +780,8 @@ def build_splits(args, data, res, seed):
     for lang in R.LANGS:
         for i in range(SHORT_REQUESTS.get(lang, SHORT_REQUESTS_OTHER)):
             b.short_request(lang, "written", f"request-{lang}-{i}")
+        for i in range(SLOT_ANSWERS.get(lang, SLOT_ANSWERS_OTHER)):
+            b.slot_answer(lang, "written", f"slot-{lang}-{i}")
 
     # ---------------- fillers.md material for every language (pl's only permissive text besides written_turns.py)
     # The wait requests scale with the language's own turns (6 %, 80 to 400): a flat 400 made `wait` 18 %
@@ -797,7 +831,7 @@ def write_splits(args, per_split):
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
-            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "greeting", "closing", "continuer") and sp != "test" else 1
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "slot", "greeting", "closing", "continuer") and sp != "test" else 1
             if seen[k] >= cap:
                 continue
             seen[k] += 1
