@@ -40,6 +40,8 @@ nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out
     --lr 3e-4 --seed $((SEED + 3)) --threads 1 2>&1 | tee "$WORK/run5/train.log"
 # Stages 6 to 10: two continuations side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
 # 0.5 * the start + 0.25 * each: on the evaluation-only text it beat both runs and the start (MODEL_CARD.md).
+# Stage 10 gives the runs more weight (0.3 * the start + 0.35 * each; higher dev accuracy): with half the
+# start, stage 9 had lost the wait requests its runs had learned.
 # Usage: continue_twice START_CKPT STAGE MINUTES SEED_A SEED_B OUT_CKPT [WEIGHTS]
 continue_twice() {
     local start="$1" stage="$2" minutes="$3" pids=() n lr seed v
