@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Build the labelled text turn-detection corpus from shared/data and the text written for the
-project (training split only): written_turns.py (Polish and German sentences) and short_requests.py
-(short complete requests and lead-ins, 14 languages), and wait_reasons.py through langres.py (reasons
-after a wait request, hold requests). Deterministic from --seed.
+project (training split only): written_turns.py (Polish and German sentences), short_requests.py
+(short complete requests and lead-ins, 14 languages), slot_answers.py (short answers to the agent's
+choice questions), agent_lines.py (the agent's statements, for backchannels said over them), and
+wait_reasons.py through langres.py (reasons after a wait request, hold requests). Deterministic from --seed.
 
 Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
   {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
@@ -24,6 +25,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agent_lines  # noqa: E402
 import langres as R  # noqa: E402
 import short_requests  # noqa: E402
 import slot_answers  # noqa: E402
@@ -46,6 +48,10 @@ SLOT_ANSWERS = {"en": 1200, "ru": 1200, "zh": 1200, "pl": 400, "nl": 400, "tr": 
 SLOT_ANSWERS_OTHER = 900
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
 # wanted number of user turns per language (finished examples; unfinished about the same)
+# Backchannels (and the same words as answers) after agent_lines.py's statements, per language (training only).
+AGENT_STATEMENT_ACKS = 400
+# Share of spoken phone numbers whose 2- and 3-digit groups are read as numbers (see dictation()).
+GROUPS_AS_NUMBERS = {"ru": 0.6, "fr": 0.6, "it": 0.4, "de": 0.3, "pl": 0.5, "nl": 0.3}
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
                 "de": 4000, "it": 5000, "id": 8000}
 END_PUNCT = ".!?。！？…"
@@ -405,6 +411,11 @@ class Builder:
             comma = style["punct"] != "none" and rng.random() < 0.7
             joiner = ("，" if comma else "") if lang in R.CJK else (", " if comma else " ")
             reason = rng.choice(reasons)
+            if comma and style["punct"] == "keep" and rng.random() < 0.3:
+                # two sentences: "끊지 마세요. 지금 고지서 찾고 있어요", "Don't hang up. I'll get the bill."
+                joiner = "。" if lang in R.CJK else ". "
+                if lang in R.CASED:
+                    reason = reason[:1].upper() + reason[1:]
             msg = reason + joiner + msg if rng.random() < 0.15 else msg + joiner + reason
         msg = stt_case(msg, style, lang, rng)
         # a speech-to-text that punctuates closes a short request like any sentence: "Wait." "Погодите."
@@ -598,12 +609,26 @@ class Builder:
             # a punctuating speech-to-text often puts a comma at each pause between groups: "six one seven, five five five"
             comma = rng.random() < 0.25
             group_sep = ("，" if lang in R.CJK else ", ") if comma else None
+            # Russian, French, Italian, … callers read a phone number's short groups as numbers ("восемь
+            # девятьсот шестнадцать пятьсот", "zéro six douze trente-quatre"): then a number stopped after a
+            # whole group looks whole, and only the count of groups says it is not
+            as_numbers = kind == "phone" and spoken_words and lang in GROUPS_AS_NUMBERS and rng.random() < GROUPS_AS_NUMBERS[lang]
+
+            def group_words(g):
+                if as_numbers and len(g) in (2, 3):
+                    if g[0] != 0:
+                        w = number_words(int("".join(map(str, g))), lang)
+                        if w:
+                            return w
+                    elif len(g) == 2:                   # "zéro six"
+                        return " ".join(digit_word(d, lang, rng, hi_list) for d in g)
+                return " ".join(digit_word(d, lang, rng, hi_list) for d in g)
 
             def say(gs):
                 out = []
                 for g in gs:
                     if spoken_words:
-                        out.append(" ".join(digit_word(d, lang, rng, hi_list) for d in g))
+                        out.append(group_words(g))
                     else:
                         out.append("".join(str(d) for d in g))
                 return (group_sep or (" " if spoken_words or rng.random() < 0.7 else "-")).join(out)
@@ -778,6 +803,11 @@ def build_splits(args, data, res, seed):
             b.utterance_examples(lang, "written", f"written-{lang}-{i}", text, b.rng.choice(asks))
 
     for lang in R.LANGS:
+        # "uh-huh" / "gut" while the agent explains something, and the same word once it has finished: the
+        # permissive dialogs of several languages (German, Polish, …) have no agent turns to put them after
+        for i in range(AGENT_STATEMENT_ACKS):
+            b.short_ack(lang, "written", f"agent-line-{lang}-{i}",
+                        [{"role": "assistant", "content": b.rng.choice(agent_lines.AGENT_STATEMENTS[lang])}])
         for i in range(SHORT_REQUESTS.get(lang, SHORT_REQUESTS_OTHER)):
             b.short_request(lang, "written", f"request-{lang}-{i}")
         for i in range(SLOT_ANSWERS.get(lang, SLOT_ANSWERS_OTHER)):
