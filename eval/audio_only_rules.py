@@ -3,8 +3,10 @@
 
 Replays the dumps tune.py reads (same functions, same dev/test split), audio-only policy only.
 
-Usage: eval/audio_only_rules.py dense.jsonl dense2.jsonl [--out res.json] [--quick] [--rule JSON]
+Usage: eval/audio_only_rules.py dense.jsonl dense2.jsonl [--out res.json] [--quick] [--rule JSON] [--bound]
 Chooses on dev by FC@300 (lower better), then Lat@5%, subject to Lat@5% < Pipecat's dev Lat@5%.
+--bound: instead, for each first-score delay, the lowest FC@300 each half reaches with the rule chosen on
+that same half (no Lat@5% condition): a bound on what any choice of rule can do.
 """
 import argparse
 import itertools
@@ -45,12 +47,41 @@ def key(m, pip_lat5):
             9.0 if m["fc600"] is None else m["fc600"])
 
 
+def rules(grid):
+    """Every rule of the grid, one representative where the early margin has no effect."""
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        rule = dict(zip(keys, values))
+        rule["text_weight"] = 1.0
+        if rule["threshold_early"] == 0 or rule["threshold_relax_s"] <= rule["pause_ms"] / 1000.0:
+            if not (rule["threshold_early"] == 0 and rule["threshold_relax_s"] == grid["threshold_relax_s"][0]):
+                continue
+        yield rule
+
+
+def bound(recs, halves, grid, pip):
+    for h in ("dev", "test"):
+        ids = halves[h]
+        P = tune.Padded([recs[i]["saywhen+text"] for i in ids])
+        to = {x: tune.timeouts(recs, ids, x) for x in grid["max_silence_s"]}
+        best = {}
+        for rule in rules(grid):
+            m = audio_metrics(P, rule, to[rule["max_silence_s"]])
+            pm = rule["pause_ms"]
+            if m["fc300"] is not None and (pm not in best or m["fc300"] < best[pm][0]["fc300"]):
+                best[pm] = (m, rule)
+        print(f"{h}: pipecat {tune.fmt(pip[h])}")
+        for pm in sorted(best):
+            print(f"  first score at {pm} ms: lowest {tune.fmt(best[pm][0])}\n      {best[pm][1]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scores", nargs="+")
     ap.add_argument("--out")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rule", help="JSON rule: skip the search, report this rule")
+    ap.add_argument("--bound", action="store_true", help="lowest FC@300 per half, the rule chosen on that half")
     a = ap.parse_args()
     recs = tune.load(*a.scores)
     pause_grid = tune.observe(recs)
@@ -71,6 +102,11 @@ def main():
 
     if a.rule:
         grid = {k: [v] for k, v in json.loads(a.rule).items() if k != "text_weight"}
+    elif a.bound:
+        # first scores that can still reach 300 ms of mean latency; ~2 500 rules, ~6 min per dump step of 96 ms
+        grid = {"pause_ms": [p for p in pause_grid if p < 250], "rescore_ms": [192, 384, 576, 768, 960, 1344],
+                "max_silence_s": [1.5, 1.75, 2.0, 2.1, 2.25], "threshold_early": [-0.2, 0.0, 0.2, 0.4, 0.7, 1.0, 1.5],
+                "threshold_relax_s": [0.5, 1.0, 2.0, 3.0, 6.0]}
     elif a.quick:
         grid = {"pause_ms": pause_grid, "rescore_ms": [192, 384], "max_silence_s": [2.25],
                 "threshold_early": [0.0, 0.7], "threshold_relax_s": [3.0]}
@@ -80,19 +116,20 @@ def main():
                 "max_silence_s": [1.5, 1.75, 2.0, 2.1, 2.25, 2.5, 2.75, 3.0],
                 "threshold_early": [-0.2, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5],
                 "threshold_relax_s": [0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0]}
+    # A rule can only be replayed up to the longest silence the dump scored (its max_silence_s), and
+    # re-score on the dump's own step
+    dump_max = max(sc[1] for pol in recs.values() for sc in pol["saywhen+text"]["scores"])
+    grid["max_silence_s"] = [x for x in grid["max_silence_s"] if x <= dump_max + 0.05]
+    if not a.rule:
+        grid["rescore_ms"] = sorted({round(1000 * tune.STEP0)} | set(grid["rescore_ms"]))
+    if a.bound:
+        bound(recs, halves, grid, pip)
+        return
     P = tune.Padded([recs[i]["saywhen+text"] for i in dev])
     dev_to = {x: tune.timeouts(recs, dev, x) for x in grid["max_silence_s"]}
-    keys = list(grid)
     results = []
     t0 = time.time()
-    for values in itertools.product(*(grid[k] for k in keys)):
-        rule = dict(zip(keys, values))
-        rule["text_weight"] = 1.0
-        first = rule["pause_ms"] / 1000.0
-        if rule["threshold_early"] == 0 or rule["threshold_relax_s"] <= first:
-            # no margin in effect: keep one representative (early 0, first relax)
-            if not (rule["threshold_early"] == 0 and rule["threshold_relax_s"] == grid["threshold_relax_s"][0]):
-                continue
+    for rule in rules(grid):
         m = audio_metrics(P, rule, dev_to[rule["max_silence_s"]])
         results.append((key(m, pip_lat5), rule, m))
     print(f"{len(results)} rules in {time.time() - t0:.0f} s", file=sys.stderr)
