@@ -2,7 +2,7 @@
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
 # Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58,
 # the sixth: two runs of 55 side by side, the seventh: two of 86, the eighth: two of 82, the ninth: two of 86,
-# the tenth: two of 95); CPU, one thread per run)
+# the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -18,12 +18,12 @@ cd "$HERE"
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data" --seed "$SEED" --extra-train-seeds $((SEED + 1)) \
     --report-dir "$HERE"
 nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed "$SEED"
-# Ten stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
+# Eleven stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
 # best checkpoint at lr 5e-4 with a fresh schedule; grown to 4 layers (the new blocks start as
-# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stages 6 to 10 below.
+# identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stages 6 to 11 below.
 mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5" "$WORK/run6a" "$WORK/run6b" "$WORK/run6" \
     "$WORK/run7a" "$WORK/run7b" "$WORK/run7" "$WORK/run8a" "$WORK/run8b" "$WORK/run8" "$WORK/run9a" "$WORK/run9b" \
-    "$WORK/run9" "$WORK/run10a" "$WORK/run10b"
+    "$WORK/run9" "$WORK/run10a" "$WORK/run10b" "$WORK/run10" "$WORK/run11a" "$WORK/run11b"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run2" --minutes "$MIN" \
@@ -38,9 +38,9 @@ nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run5" \
     --minutes $((MIN * 58 / 62)) --init "$WORK/run4/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
     --lr 3e-4 --seed $((SEED + 3)) --threads 1 2>&1 | tee "$WORK/run5/train.log"
-# Stages 6 to 10: two continuations side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
+# Stages 6 to 11: two continuations side by side (lr 3e-4 and 2e-4), then the WiSE-FT average
 # 0.5 * the start + 0.25 * each: on the evaluation-only text it beat both runs and the start (MODEL_CARD.md).
-# Stage 10 gives the runs more weight (0.3 * the start + 0.35 * each; higher dev accuracy): with half the
+# Stages 10 and 11 give the runs more weight (0.3 * the start + 0.35 * each; higher dev accuracy): with half the
 # start, stage 9 had lost the wait requests its runs had learned.
 # Usage: continue_twice START_CKPT STAGE MINUTES SEED_A SEED_B OUT_CKPT [WEIGHTS]
 continue_twice() {
@@ -58,11 +58,12 @@ continue_twice() {
 }
 continue_twice "$WORK/run5/best.pt" 6 $((MIN * 55 / 62)) $((SEED + 4)) $((SEED + 5)) "$WORK/run6/best.pt"
 # stage 7: the same from stage 6, longer, on the data of session 10; stage 8 from stage 7 on session 11's;
-# stage 9 from stage 8 on session 12's; stage 10 from stage 9 on session 13's
+# stage 9 from stage 8 on session 12's; stage 10 from stage 9 on session 13's; stage 11 from stage 10 on session 14's
 continue_twice "$WORK/run6/best.pt" 7 $((MIN * 86 / 62)) $((SEED + 6)) $((SEED + 7)) "$WORK/run7/best.pt"
 continue_twice "$WORK/run7/best.pt" 8 $((MIN * 82 / 62)) $((SEED + 8)) $((SEED + 9)) "$WORK/run8/best.pt"
 continue_twice "$WORK/run8/best.pt" 9 $((MIN * 86 / 62)) $((SEED + 10)) $((SEED + 11)) "$WORK/run9/best.pt"
-continue_twice "$WORK/run9/best.pt" 10 $((MIN * 95 / 62)) $((SEED + 11)) $((SEED + 12)) "$WORK/run/best.pt" 0.3,0.35,0.35
+continue_twice "$WORK/run9/best.pt" 10 $((MIN * 95 / 62)) $((SEED + 11)) $((SEED + 12)) "$WORK/run10/best.pt" 0.3,0.35,0.35
+continue_twice "$WORK/run10/best.pt" 11 $((MIN * 70 / 62)) $((SEED + 13)) $((SEED + 14)) "$WORK/run/best.pt" 0.3,0.35,0.35
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
