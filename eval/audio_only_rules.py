@@ -103,7 +103,7 @@ def main():
     if a.rule:
         grid = {k: [v] for k, v in json.loads(a.rule).items() if k != "text_weight"}
     elif a.bound:
-        # first scores that can still reach 300 ms of mean latency; ~2 500 rules, ~6 min per dump step of 96 ms
+        # first scores that can still reach 300 ms of mean latency; ~2 200 rules, ~6 min on a dump with a 96 ms step
         grid = {"pause_ms": [p for p in pause_grid if p < 250], "rescore_ms": [192, 384, 576, 768, 960, 1344],
                 "max_silence_s": [1.5, 1.75, 2.0, 2.1, 2.25], "threshold_early": [-0.2, 0.0, 0.2, 0.4, 0.7, 1.0, 1.5],
                 "threshold_relax_s": [0.5, 1.0, 2.0, 3.0, 6.0]}

@@ -47,11 +47,11 @@ SHORT_REQUESTS_OTHER = 1000
 SLOT_ANSWERS = {"en": 1200, "ru": 1200, "zh": 1200, "pl": 400, "nl": 400, "tr": 400, "ar": 400, "hi": 400}
 SLOT_ANSWERS_OTHER = 900
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
-# wanted number of user turns per language (finished examples; unfinished about the same)
 # Backchannels (and the same words as answers) after agent_lines.py's statements, per language (training only).
 AGENT_STATEMENT_ACKS = 400
 # Share of spoken phone numbers whose 2- and 3-digit groups are read as numbers (see dictation()).
 GROUPS_AS_NUMBERS = {"ru": 0.6, "fr": 0.6, "it": 0.4, "de": 0.3, "pl": 0.5, "nl": 0.3}
+# wanted number of user turns per language (finished examples; unfinished about the same)
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
                 "de": 4000, "it": 5000, "id": 8000}
 END_PUNCT = ".!?。！？…"
@@ -615,13 +615,10 @@ class Builder:
             as_numbers = kind == "phone" and spoken_words and lang in GROUPS_AS_NUMBERS and rng.random() < GROUPS_AS_NUMBERS[lang]
 
             def group_words(g):
-                if as_numbers and len(g) in (2, 3):
-                    if g[0] != 0:
-                        w = number_words(int("".join(map(str, g))), lang)
-                        if w:
-                            return w
-                    elif len(g) == 2:                   # "zéro six"
-                        return " ".join(digit_word(d, lang, rng, hi_list) for d in g)
+                if as_numbers and len(g) in (2, 3) and g[0] != 0:   # a leading zero is read as a digit: "zéro six"
+                    w = number_words(int("".join(map(str, g))), lang)
+                    if w:
+                        return w
                 return " ".join(digit_word(d, lang, rng, hi_list) for d in g)
 
             def say(gs):
