@@ -75,7 +75,7 @@ done
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
 # and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet)
 if [ -x "$SAYWHEN" ]; then
-  for f in probes_heldout probes_heldout2 probes_heldout3 probes_heldout4 probes_heldout5 probes_heldout6 probes_heldout7; do
+  for f in probes_heldout probes_heldout2 probes_heldout3 probes_heldout4 probes_heldout5 probes_heldout6 probes_heldout7 probes_heldout8; do
     "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/$f.jsonl" --json > "$HERE/metrics/$f.json"
   done
 fi
