@@ -21,9 +21,7 @@ nice "$PY" train_tokenizer.py --data "$WORK/data" --out "$OUT/tokenizer" --seed 
 # Eleven stages, as the shipped model was trained: 2 layers from scratch at lr 1e-3; continued from the
 # best checkpoint at lr 5e-4 with a fresh schedule; grown to 4 layers (the new blocks start as
 # identities) and continued at lr 5e-4 again; continued at lr 4e-4, then at lr 3e-4; then stages 6 to 11 below.
-mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5" "$WORK/run6a" "$WORK/run6b" "$WORK/run6" \
-    "$WORK/run7a" "$WORK/run7b" "$WORK/run7" "$WORK/run8a" "$WORK/run8b" "$WORK/run8" "$WORK/run9a" "$WORK/run9b" \
-    "$WORK/run9" "$WORK/run10a" "$WORK/run10b" "$WORK/run10" "$WORK/run11a" "$WORK/run11b"
+mkdir -p "$WORK/run1" "$WORK/run2" "$WORK/run3" "$WORK/run4" "$WORK/run5"  # continue_twice makes its own
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run1" --minutes "$MIN" \
     --d 192 --layers 2 --heads 4 --ffn 512 --batch 64 --lr 1e-3 --seed "$SEED" --threads 1 2>&1 | tee "$WORK/run1/train.log"
 nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run2" --minutes "$MIN" \
@@ -47,6 +45,7 @@ continue_twice() {
     local start="$1" stage="$2" minutes="$3" pids=() n lr seed v
     for v in a:3e-4:"$4" b:2e-4:"$5"; do
         IFS=: read -r n lr seed <<< "$v"
+        mkdir -p "$WORK/run$stage$n" "$(dirname "$6")"
         nice "$PY" train.py --data "$WORK/data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run$stage$n" \
             --minutes "$minutes" --init "$start" --d 192 --layers 4 --heads 4 --ffn 512 --batch 64 \
             --lr "$lr" --seed "$seed" --threads 1 > "$WORK/run$stage$n/train.log" 2>&1 &
@@ -75,8 +74,8 @@ done
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
 # and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet)
 if [ -x "$SAYWHEN" ]; then
-  for f in probes_heldout probes_heldout2 probes_heldout3 probes_heldout4 probes_heldout5 probes_heldout6 probes_heldout7 probes_heldout8; do
-    "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/$f.jsonl" --json > "$HERE/metrics/$f.json"
+  for f in "$HERE"/probes_heldout*.jsonl; do
+    "$SAYWHEN" eval-text --model "$OUT" --input "$f" --json > "$HERE/metrics/$(basename "$f" .jsonl).json"
   done
 fi
 echo "done: $OUT; metrics in $HERE/metrics/"
