@@ -562,6 +562,20 @@ class GemmKernel final : public Kernel {
   std::shared_ptr<const GemmPlan> p_;
 };
 
+// The quantisation inputs that every product op shares (the float-output ones are MatMulIntegerToFloat's own).
+QParams quant_params(BuildContext& ctx, const GemmInputs& in, bool requant) {
+  QParams q;
+  q.requant = requant;
+  q.a_scale = quant_in(ctx, in.a_scale);
+  q.a_zp = quant_in(ctx, in.a_zp);
+  q.b_scale = quant_in(ctx, in.b_scale);
+  q.b_zp = quant_in(ctx, in.b_zp);
+  q.y_scale = quant_in(ctx, in.y_scale);
+  q.y_zp = quant_in(ctx, in.y_zp);
+  q.bias = quant_in(ctx, in.bias);
+  return q;
+}
+
 // Shared builder of every matrix-product op.
 std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool requant, bool trans_b) {
   auto plan = std::make_shared<GemmPlan>();
@@ -574,15 +588,8 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
   ctx.expect_dtype(in.b, {DType::UInt8, DType::Int8});
   p.a_signed = ctx.input_dtype(in.a) == DType::Int8;
   p.b_unsigned = ctx.input_dtype(in.b) == DType::UInt8;
+  p.q = quant_params(ctx, in, requant);
   QParams& q = p.q;
-  q.requant = requant;
-  q.a_scale = quant_in(ctx, in.a_scale);
-  q.a_zp = quant_in(ctx, in.a_zp);
-  q.b_scale = quant_in(ctx, in.b_scale);
-  q.b_zp = quant_in(ctx, in.b_zp);
-  q.y_scale = quant_in(ctx, in.y_scale);
-  q.y_zp = quant_in(ctx, in.y_zp);
-  q.bias = quant_in(ctx, in.bias);
   q.dq_scale = quant_in(ctx, in.dq_scale);
   q.dq_bias = quant_in(ctx, in.dq_bias);
   q.float_out = q.dq_scale.input >= 0;
@@ -944,15 +951,8 @@ std::unique_ptr<Kernel> build_conv(BuildContext& ctx, const GemmInputs& in, bool
   ctx.expect_dtype(in.b, {DType::UInt8, DType::Int8});
   p.x_signed = ctx.input_dtype(in.a) == DType::Int8;
   p.w_unsigned = ctx.input_dtype(in.b) == DType::UInt8;
+  p.q = quant_params(ctx, in, requant);
   QParams& q = p.q;
-  q.requant = requant;
-  q.a_scale = quant_in(ctx, in.a_scale);
-  q.a_zp = quant_in(ctx, in.a_zp);
-  q.b_scale = quant_in(ctx, in.b_scale);
-  q.b_zp = quant_in(ctx, in.b_zp);
-  q.y_scale = quant_in(ctx, in.y_scale);
-  q.y_zp = quant_in(ctx, in.y_zp);
-  q.bias = quant_in(ctx, in.bias);
 
   const Shape& xs = ctx.input_shape(in.a);
   const Shape& ws = ctx.input_shape(in.b);

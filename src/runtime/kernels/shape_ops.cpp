@@ -488,16 +488,20 @@ std::unique_ptr<Kernel> copy_kernel(BuildContext& ctx, const Shape& out, Strided
 // ---------------------------------------------------------------------------
 // Views: Reshape, Flatten, Squeeze, Unsqueeze, Identity.
 
+// A list that was the attribute `name` before opset `since` and is the constant input 1 from it on (Reshape's
+// shape, Unsqueeze's axes); either way the op has no other input.
+std::vector<int64_t> list_attr_or_input(BuildContext& ctx, const char* name, int since) {
+  if (ctx.opset() < since) {
+    ctx.expect_inputs(1, 1);
+    return ctx.attr_ints(name);
+  }
+  ctx.expect_inputs(2, 2);
+  return ctx.require_ints(1);
+}
+
 std::unique_ptr<Kernel> build_reshape(BuildContext& ctx) {
   const Shape& in = ctx.input_shape(0);
-  std::vector<int64_t> spec;
-  if (ctx.opset() < 5) {
-    ctx.expect_inputs(1, 1);
-    spec = ctx.attr_ints("shape");
-  } else {
-    ctx.expect_inputs(2, 2);
-    spec = ctx.require_ints(1);
-  }
+  const std::vector<int64_t> spec = list_attr_or_input(ctx, "shape", 5);
   const bool allowzero = ctx.attr_int("allowzero", 0) != 0;
   Shape out(spec.size());
   int infer = -1;
@@ -580,14 +584,7 @@ std::unique_ptr<Kernel> build_squeeze(BuildContext& ctx) {
 
 std::unique_ptr<Kernel> build_unsqueeze(BuildContext& ctx) {
   const Shape& in = ctx.input_shape(0);
-  std::vector<int64_t> axes;
-  if (ctx.opset() < 13) {
-    ctx.expect_inputs(1, 1);
-    axes = ctx.attr_ints("axes");
-  } else {
-    ctx.expect_inputs(2, 2);
-    axes = ctx.require_ints(1);
-  }
+  const std::vector<int64_t> axes = list_attr_or_input(ctx, "axes", 13);
   const auto r = static_cast<int64_t>(in.size() + axes.size());
   std::vector<bool> inserted(static_cast<size_t>(r), false);
   for (int64_t a : axes) {
