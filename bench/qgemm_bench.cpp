@@ -1,5 +1,6 @@
 // Int8 GEMM throughput (GOP/s = 2*M*N*K / time, single thread) on the shapes of
-// the Smart Turn v3 encoder, for every ISA variant this machine has.
+// the Smart Turn v3 encoder and of the text turn model at 64 ids, for every ISA
+// variant this machine has.
 //   saywhen_bench --benchmark_filter=qgemm/avx512
 #include <benchmark/benchmark.h>
 
@@ -27,6 +28,9 @@ const Shape kShapes[] = {
     {"attn_pv", 6, 400, 64, 400, true},
     {"conv1", 1, 800, 384, 240, false},
     {"conv2", 1, 400, 384, 1152, false},
+    {"text_proj", 1, 64, 192, 192, false},
+    {"text_fc1", 1, 64, 512, 192, false},
+    {"text_fc2", 1, 64, 192, 512, false},
 };
 
 void run(benchmark::State& state, QIsa isa, Shape s) {
@@ -71,7 +75,7 @@ void run(benchmark::State& state, QIsa isa, Shape s) {
 }
 
 const bool registered = [] {
-  for (QIsa isa : {QIsa::Ref, QIsa::Avx2, QIsa::Avx512Vnni}) {
+  for (QIsa isa : {QIsa::Ref, QIsa::Avx2, QIsa::Avx512Vnni, QIsa::Amx}) {
     if (!qgemm_isa_available(isa)) continue;
     for (const Shape& s : kShapes) {
       if (isa == QIsa::Ref && s.K > 400) continue;  // minutes per iteration otherwise

@@ -9,7 +9,7 @@ struct CpuFeatures {
   bool avx512 = false;      // F, BW, DQ, VL
   bool avx512_vnni = false;
   bool avx_vnni = false;    // VEX-encoded VNNI (256-bit)
-  bool amx_int8 = false;
+  bool amx_int8 = false;   // with AVX-512 VNNI, and the OS grants the tile state
 };
 
 // SAYWHEN_ISA=ref|avx2|avx512 caps what is used (for tests and benchmarks).

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -83,7 +84,7 @@ std::vector<uint8_t> run_case(QIsa isa, const Case& c, uint32_t seed, int64_t sp
 
 std::vector<QIsa> fast_isas() {
   std::vector<QIsa> v;
-  for (QIsa i : {QIsa::Avx2, QIsa::Avx512Vnni})
+  for (QIsa i : {QIsa::Avx2, QIsa::Avx512Vnni, QIsa::Amx})
     if (qgemm_isa_available(i)) v.push_back(i);
   return v;
 }
@@ -141,6 +142,35 @@ TEST(QGemm, EveryIsaMatchesReferenceOnRandomShapes) {
   if (checked == 0) GTEST_SKIP() << "no AVX2 / AVX-512 VNNI on this machine";
 }
 
+TEST(QGemm, TileShapesMatchReference) {
+  // K a multiple of 64 and M of 16 or more: the shapes the AMX kernel takes
+  // (with its leftover rows and columns handed to the VNNI kernel).
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (int iter = 0; iter < 120; ++iter) {
+    Case c;
+    c.M = 1 + static_cast<int64_t>(rng() % 100);
+    c.N = 1 + static_cast<int64_t>(rng() % 200);
+    c.K = 64 * (1 + static_cast<int64_t>(rng() % 8));
+    c.b_unsigned = rng() & 1;
+    c.b_trans = rng() & 1;
+    c.with_bzp = rng() & 1;
+    c.requant = rng() & 1;
+    c.y_signed = rng() & 1;
+    c.dequant = static_cast<int>(rng() % 3);
+    const uint32_t seed = static_cast<uint32_t>(rng());
+    const std::vector<uint8_t> ref = run_case(QIsa::Ref, c, seed);
+    for (QIsa isa : fast_isas()) {
+      ASSERT_EQ(run_case(isa, c, seed), ref)
+          << qgemm_isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K << " bzp=" << c.with_bzp
+          << " requant=" << c.requant << " dequant=" << c.dequant;
+      ASSERT_EQ(run_case(isa, c, seed, 48), ref) << qgemm_isa_name(isa) << " split";
+      ++checked;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no AVX2 / AVX-512 VNNI on this machine";
+}
+
 TEST(QGemm, ModelShapesMatchReference) {
   const Case cases[] = {
       {400, 384, 384, false, false, false, true, false},   // attention projections
@@ -164,19 +194,63 @@ TEST(QGemm, ModelShapesMatchReference) {
 
 TEST(QGemm, ExtremeValuesDoNotSaturate) {
   // 255 x -128 everywhere: the worst case for 16-bit intermediate sums.
-  for (QIsa isa : {QIsa::Ref, QIsa::Avx2, QIsa::Avx512Vnni}) {
-    if (!qgemm_isa_available(isa)) continue;
-    const int64_t M = 5, N = 20, K = 333;
-    std::vector<uint8_t> A(static_cast<size_t>(M * K), 255);
-    std::vector<int8_t> B(static_cast<size_t>(K * N), -128);
-    std::vector<uint8_t> packed(qgemm_packed_b_bytes(isa, K, N));
-    qgemm_pack_b(isa, B.data(), false, K, N, N, 1, packed.data(), nullptr);
-    std::vector<int32_t> off(static_cast<size_t>(N), 0), C(static_cast<size_t>(M * N));
-    QGemmArgs g;
-    g.M = M, g.N = N, g.K = K, g.A = A.data(), g.lda = K, g.packed_b = packed.data(), g.col_off = off.data();
-    g.C = C.data(), g.ldc = N;
-    qgemm_run(isa, g, 0, M, 0, N);
-    for (int32_t v : C) ASSERT_EQ(v, 255 * -128 * K) << qgemm_isa_name(isa);
+  struct Dims {
+    int64_t M, N, K;
+  };
+  for (QIsa isa : {QIsa::Ref, QIsa::Avx2, QIsa::Avx512Vnni, QIsa::Amx}) {
+    for (Dims d : {Dims{5, 20, 333}, Dims{37, 70, 512}}) {  // the second fills whole AMX tiles
+      if (!qgemm_isa_available(isa)) continue;
+      const int64_t M = d.M, N = d.N, K = d.K;
+      std::vector<uint8_t> A(static_cast<size_t>(M * K), 255);
+      std::vector<int8_t> B(static_cast<size_t>(K * N), -128);
+      std::vector<uint8_t> packed(qgemm_packed_b_bytes(isa, K, N));
+      qgemm_pack_b(isa, B.data(), false, K, N, N, 1, packed.data(), nullptr);
+      std::vector<int32_t> off(static_cast<size_t>(N), 0), C(static_cast<size_t>(M * N));
+      QGemmArgs g;
+      g.M = M, g.N = N, g.K = K, g.A = A.data(), g.lda = K, g.packed_b = packed.data(), g.col_off = off.data();
+      g.C = C.data(), g.ldc = N;
+      qgemm_run(isa, g, 0, M, 0, N);
+      for (int32_t v : C) ASSERT_EQ(v, 255 * -128 * K) << qgemm_isa_name(isa);
+    }
+  }
+}
+
+TEST(QuantizeLinear, RoundsAsTrueDivision) {
+  // quantize_linear must round x / scale (a true division, as ONNX Runtime
+  // computes it), whatever faster form a kernel uses. Values at and next to
+  // half-integer multiples of the scale are where a reciprocal would differ.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  const float specials[] = {0.0f, -0.0f, std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min()};
+  for (int trial = 0; trial < 200; ++trial) {
+    float scale = std::ldexp(0.5f + 0.5f * std::abs(unit(rng)), static_cast<int>(rng() % 40) - 30);
+    if (trial == 0) scale = std::numeric_limits<float>::denorm_min() * 3;  // no usable reciprocal
+    const bool is_signed = trial & 1;
+    const int32_t zp = is_signed ? static_cast<int32_t>(rng() % 256) - 128 : static_cast<int32_t>(rng() % 256);
+    std::vector<float> x;
+    for (int i = 0; i < 500; ++i) {
+      const float half = std::floor(unit(rng) * 300.0f) + 0.5f;
+      const float at = half * scale;
+      x.push_back(at);
+      x.push_back(std::nextafter(at, 1e30f));
+      x.push_back(std::nextafter(at, -1e30f));
+      x.push_back(unit(rng) * 300.0f * scale);
+    }
+    for (float v : specials) x.push_back(v);
+    const int64_t n = static_cast<int64_t>(x.size());
+    std::vector<uint8_t> got(x.size());
+    quantize_linear(x.data(), got.data(), is_signed ? QType::S8 : QType::U8, n, scale, zp);
+    const float lo = static_cast<float>((is_signed ? -128 : 0) - zp), hi = static_cast<float>((is_signed ? 127 : 255) - zp);
+    for (int64_t i = 0; i < n; ++i) {
+      float f = x[static_cast<size_t>(i)] / scale;
+      f = f > lo ? f : lo;
+      f = f < hi ? f : hi;
+      const int32_t q = static_cast<int32_t>(std::nearbyint(f)) + zp;
+      const int32_t g = is_signed ? static_cast<int8_t>(got[static_cast<size_t>(i)]) : got[static_cast<size_t>(i)];
+      ASSERT_EQ(g, q) << "x=" << x[static_cast<size_t>(i)] << " scale=" << scale << " zp=" << zp;
+    }
   }
 }
 

@@ -25,7 +25,7 @@
 
 namespace saywhen::rt {
 
-enum class QIsa { Ref, Avx2, Avx512Vnni };
+enum class QIsa { Ref, Avx2, Avx512Vnni, Amx };  // Amx packs B as Avx512Vnni does
 
 const char* qgemm_isa_name(QIsa isa);
 bool qgemm_isa_available(QIsa isa);
@@ -127,6 +127,10 @@ void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, in
 void col_sums_generic(const void* B, bool b_unsigned, int64_t K, int64_t N, int64_t sk, int64_t sn,
                       int32_t* col_sums);
 void gemm_avx512(const QGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+// The VNNI kernel's output stage, for the AMX kernel: rows [m, m + rows) of
+// the dot products in acc (rows of 64 int32), columns [n0, n0 + 16 * nv).
+void store_rows_avx512(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t rows, int64_t n0, int nv);
+void gemm_amx(const QGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 
 // Element (k, n) of B as the kernels store it (signed).
 inline int8_t load_b(const void* B, bool b_unsigned, int64_t idx) {

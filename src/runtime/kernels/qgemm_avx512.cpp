@@ -17,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include <cmath>
 #include <cstring>
 
 #include "qgemm.h"
@@ -85,41 +86,80 @@ __attribute__((noinline)) void accumulate(const uint8_t* a, int64_t lda, int64_t
     SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) _mm512_store_si512(acc_out + i * 64 + j * 16, acc[i][j]);
 }
 
+Epilogue make_epilogue(const QGemmArgs& g) {
+  Epilogue ep;
+  ep.lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
+  ep.hi = _mm512_set1_ps(static_cast<float>((g.y_signed ? 127 : 255) - g.y_zp));
+  ep.zp = _mm512_set1_epi32(g.y_zp);
+  return ep;
+}
+
+enum class Out { Float, Int32, Requant };
+
+// The output stage of one mode, with everything it reads from g in locals: the
+// stores through C may alias g as far as the compiler knows, so fields read in
+// the loop would be reloaded (and their branches retaken) for every vector.
+template <Out kOut, bool kBzp>
+void store_rows_as(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, int64_t m, int64_t rows, int64_t n0,
+                   int nv) {
+  const int64_t N = g.N, ldc = g.ldc;
+  const int32_t* const col_off = g.col_off;
+  const int32_t* const b_zp = g.b_zp;
+  const int32_t* const row_sum = g.row_sum;
+  const float* const scale_p = kOut == Out::Float ? g.dq_scale : g.scale;
+  const float* const bias_p = g.dq_bias;
+  void* const C = g.C;
+  for (int j = 0; j < nv; ++j) {
+    const int64_t n = n0 + 16 * j;
+    const int64_t valid = N - n;
+    const __mmask16 mask = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+    const __m512i off = _mm512_maskz_loadu_epi32(mask, col_off + n);
+    __m512i bzp = _mm512_setzero_si512();
+    if constexpr (kBzp) bzp = _mm512_maskz_loadu_epi32(mask, b_zp + n);
+    __m512 scale = _mm512_setzero_ps(), bias = _mm512_setzero_ps();
+    if constexpr (kOut != Out::Int32) scale = _mm512_maskz_loadu_ps(mask, scale_p + n);
+    const bool with_bias = kOut == Out::Float && bias_p;
+    if (with_bias) bias = _mm512_maskz_loadu_ps(mask, bias_p + n);
+    for (int64_t i = 0; i < rows; ++i) {
+      __m512i c = _mm512_add_epi32(_mm512_load_si512(acc + i * 64 + j * 16), off);
+      if constexpr (kBzp) c = _mm512_sub_epi32(c, _mm512_mullo_epi32(_mm512_set1_epi32(row_sum[m + i]), bzp));
+      if constexpr (kOut == Out::Float) {
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
+        if (with_bias) f = _mm512_add_ps(f, bias);
+        _mm512_mask_storeu_ps(static_cast<float*>(C) + (m + i) * ldc + n, mask, f);
+      } else if constexpr (kOut == Out::Int32) {
+        _mm512_mask_storeu_epi32(static_cast<int32_t*>(C) + (m + i) * ldc + n, mask, c);
+      } else {
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
+        f = _mm512_min_ps(_mm512_max_ps(f, ep.lo), ep.hi);
+        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), ep.zp);
+        _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(C) + (m + i) * ldc + n, mask, q);
+      }
+    }
+  }
+}
+
+// Adds the zero-point terms to the dot products of rows [m, m + rows) and
+// columns [n0, n0 + 16 * nv) (acc: rows of 64 int32) and stores them in the
+// output format.
+inline void store_rows(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, int64_t m, int64_t rows, int64_t n0,
+                       int nv) {
+  const Out out = g.dq_scale ? Out::Float : g.scale ? Out::Requant : Out::Int32;
+  if (g.b_zp) {
+    if (out == Out::Float) return store_rows_as<Out::Float, true>(g, ep, acc, m, rows, n0, nv);
+    if (out == Out::Int32) return store_rows_as<Out::Int32, true>(g, ep, acc, m, rows, n0, nv);
+    return store_rows_as<Out::Requant, true>(g, ep, acc, m, rows, n0, nv);
+  }
+  if (out == Out::Float) return store_rows_as<Out::Float, false>(g, ep, acc, m, rows, n0, nv);
+  if (out == Out::Int32) return store_rows_as<Out::Int32, false>(g, ep, acc, m, rows, n0, nv);
+  return store_rows_as<Out::Requant, false>(g, ep, acc, m, rows, n0, nv);
+}
+
 template <int MR, int NV>
 void tile(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m, int64_t n0) {
   alignas(64) int32_t acc[MR * 64];
   accumulate<MR, NV>(g.A + m * g.lda, g.lda, g.K, bp, acc);
-  SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) {
-    const int64_t n = n0 + 16 * j;
-    const int64_t valid = g.N - n;
-    const __mmask16 mask = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
-    const __m512i off = _mm512_maskz_loadu_epi32(mask, g.col_off + n);
-    __m512i bzp = _mm512_setzero_si512();
-    if (g.b_zp) bzp = _mm512_maskz_loadu_epi32(mask, g.b_zp + n);
-    __m512 scale = _mm512_setzero_ps();
-    if (g.scale) scale = _mm512_maskz_loadu_ps(mask, g.scale + n);
-    __m512 dq_scale = _mm512_setzero_ps(), dq_bias = _mm512_setzero_ps();
-    if (g.dq_scale) dq_scale = _mm512_maskz_loadu_ps(mask, g.dq_scale + n);
-    if (g.dq_bias) dq_bias = _mm512_maskz_loadu_ps(mask, g.dq_bias + n);
-    for (int i = 0; i < MR; ++i) {
-      __m512i c = _mm512_add_epi32(_mm512_load_si512(acc + i * 64 + j * 16), off);
-      if (g.b_zp) c = _mm512_sub_epi32(c, _mm512_mullo_epi32(_mm512_set1_epi32(g.row_sum[m + i]), bzp));
-      if (g.dq_scale) {
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), dq_scale);
-        if (g.dq_bias) f = _mm512_add_ps(f, dq_bias);
-        _mm512_mask_storeu_ps(static_cast<float*>(g.C) + (m + i) * g.ldc + n, mask, f);
-        continue;
-      }
-      if (!g.scale) {
-        _mm512_mask_storeu_epi32(static_cast<int32_t*>(g.C) + (m + i) * g.ldc + n, mask, c);
-        continue;
-      }
-      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
-      f = _mm512_min_ps(_mm512_max_ps(f, ep.lo), ep.hi);
-      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), ep.zp);
-      _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(g.C) + (m + i) * g.ldc + n, mask, q);
-    }
-  }
+  store_rows(g, ep, acc, m, MR, n0, NV);
 }
 
 template <int NV>
@@ -222,16 +262,54 @@ void min_max_with_zero_avx512(const float* x, int64_t n, float* lo, float* hi) {
   *hi = _mm512_reduce_max_ps(h);
 }
 
+// x / scale rounded to an integer, as ORT's true division would round it, at
+// the cost of a multiplication: x * (1 / scale) is within 1.5 ulp of the
+// quotient, so both round to the same integer unless the quotient lies that
+// close to a half-integer. The clamp that follows has integer bounds within
+// +-255, so rounding before it or after it is the same, and only quotients
+// below 512 in magnitude matter: there 1.5 ulp is under 1e-4. Quotients whose
+// distance to the nearest integer exceeds 0.499 are divided after all (about
+// 0.2 % of them, a few percent of the vectors).
+struct RoundedQuotient {
+  __m512 inv;
+  __m512 q(__m512 x) const { return _mm512_roundscale_ps(_mm512_mul_ps(x, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static __mmask16 near_half(__m512 x, __m512 inv, __m512 r) {
+    const __m512 d = _mm512_abs_ps(_mm512_sub_ps(_mm512_mul_ps(x, inv), r));
+    return _mm512_cmp_ps_mask(d, _mm512_set1_ps(0.499f), _CMP_GT_OQ);
+  }
+};
+
 void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {
   const __m512 vs = _mm512_set1_ps(scale);
   const __m512 lo = _mm512_set1_ps(static_cast<float>((is_signed ? -128 : 0) - zp));
   const __m512 hi = _mm512_set1_ps(static_cast<float>((is_signed ? 127 : 255) - zp));
   const __m512i vz = _mm512_set1_epi32(zp);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
-    __m512 f = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
+  auto store = [&](uint8_t* dst, __mmask16 m, __m512 f) {
     f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, _mm512_add_epi32(_mm512_cvtps_epi32(f), vz));
+    _mm512_mask_cvtepi32_storeu_epi8(dst, m, _mm512_add_epi32(_mm512_cvtps_epi32(f), vz));
+  };
+  int64_t i = 0;
+  // A subnormal or huge scale has no usable reciprocal (0 * inf would give NaN).
+  const float inv = 1.0f / scale;
+  if (std::isnormal(scale) && std::isnormal(inv)) {
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const RoundedQuotient rq{vinv};
+    for (; i + 64 <= n; i += 64) {
+      __m512 v[4], r[4];
+      __mmask16 near = 0;
+      for (int u = 0; u < 4; ++u) {
+        v[u] = _mm512_loadu_ps(x + i + 16 * u);
+        r[u] = rq.q(v[u]);
+        near = static_cast<__mmask16>(near | RoundedQuotient::near_half(v[u], vinv, r[u]));
+      }
+      if (near)
+        for (int u = 0; u < 4; ++u) r[u] = _mm512_div_ps(v[u], vs);
+      for (int u = 0; u < 4; ++u) store(y + i + 16 * u, 0xFFFF, r[u]);
+    }
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    store(y + i, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs));
   }
 }
 
@@ -336,11 +414,12 @@ void row_sums_avx512(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_
   }
 }
 
+void store_rows_avx512(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t rows, int64_t n0, int nv) {
+  store_rows(g, make_epilogue(g), acc, m, rows, n0, nv);
+}
+
 void gemm_avx512(const QGemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  Epilogue ep;
-  ep.lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
-  ep.hi = _mm512_set1_ps(static_cast<float>((g.y_signed ? 127 : 255) - g.y_zp));
-  ep.zp = _mm512_set1_epi32(g.y_zp);
+  const Epilogue ep = make_epilogue(g);
   const int8_t* packed = static_cast<const int8_t*>(g.packed_b);
   const int64_t kq = quads(g.K);
   for (int64_t n = n0; n < min64(n1, g.N); n += kBlock) {

@@ -14,6 +14,7 @@ const char* qgemm_isa_name(QIsa isa) {
     case QIsa::Ref: return "ref";
     case QIsa::Avx2: return "avx2";
     case QIsa::Avx512Vnni: return "avx512vnni";
+    case QIsa::Amx: return "amx";
   }
   return "?";
 }
@@ -23,11 +24,13 @@ bool qgemm_isa_available(QIsa isa) {
     case QIsa::Ref: return true;
     case QIsa::Avx2: return cpu().avx2;
     case QIsa::Avx512Vnni: return cpu().avx512_vnni;
+    case QIsa::Amx: return cpu().avx512_vnni && cpu().amx_int8;
   }
   return false;
 }
 
 QIsa qgemm_best_isa() {
+  if (cpu().avx512_vnni && cpu().amx_int8) return QIsa::Amx;
   if (cpu().avx512_vnni) return QIsa::Avx512Vnni;
   if (cpu().avx2) return QIsa::Avx2;
   return QIsa::Ref;
@@ -36,7 +39,8 @@ QIsa qgemm_best_isa() {
 size_t qgemm_packed_b_bytes(QIsa isa, int64_t K, int64_t N) {
   switch (isa) {
     case QIsa::Avx2: return qgemm_detail::packed_bytes_avx2(K, N);
-    case QIsa::Avx512Vnni: return qgemm_detail::packed_bytes_avx512(K, N);
+    case QIsa::Avx512Vnni:
+    case QIsa::Amx: return qgemm_detail::packed_bytes_avx512(K, N);
     default: return qgemm_detail::packed_bytes_ref(K, N);
   }
 }
@@ -44,7 +48,8 @@ size_t qgemm_packed_b_bytes(QIsa isa, int64_t K, int64_t N) {
 int64_t qgemm_n_block(QIsa isa) {
   switch (isa) {
     case QIsa::Avx2: return 24;
-    case QIsa::Avx512Vnni: return 64;
+    case QIsa::Avx512Vnni:
+    case QIsa::Amx: return 64;
     default: return 16;
   }
 }
@@ -54,6 +59,7 @@ void qgemm_pack_b(QIsa isa, const void* B, bool b_unsigned, int64_t K, int64_t N
   switch (isa) {
     case QIsa::Avx2: qgemm_detail::pack_avx2(B, b_unsigned, K, N, stride_k, stride_n, packed, col_sums); break;
     case QIsa::Avx512Vnni:
+    case QIsa::Amx:
       qgemm_detail::pack_avx512(B, b_unsigned, K, N, stride_k, stride_n, packed, col_sums);
       break;
     default: qgemm_detail::pack_ref(B, b_unsigned, K, N, stride_k, stride_n, packed, col_sums); break;
@@ -65,6 +71,7 @@ void qgemm_run(QIsa isa, const QGemmArgs& args, int64_t m0, int64_t m1, int64_t 
   switch (isa) {
     case QIsa::Avx2: qgemm_detail::gemm_avx2(args, m0, m1, n0, n1); break;
     case QIsa::Avx512Vnni: qgemm_detail::gemm_avx512(args, m0, m1, n0, n1); break;
+    case QIsa::Amx: qgemm_detail::gemm_amx(args, m0, m1, n0, n1); break;
     default: qgemm_detail::gemm_ref(args, m0, m1, n0, n1); break;
   }
 }
