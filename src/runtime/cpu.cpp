@@ -12,7 +12,7 @@ namespace saywhen::rt {
 
 // Linux hands out the AMX tile registers (8 KB of state per thread) only to a
 // process that asks; without the grant the first tile instruction faults.
-static bool os_grants_tile_data() {
+[[maybe_unused]] static bool os_grants_tile_data() {
 #if defined(__linux__) && defined(__x86_64__)
   constexpr long kArchReqXcompPerm = 0x1023;  // arch_prctl codes of <asm/prctl.h>
   constexpr long kXfeatureXtiledata = 18;

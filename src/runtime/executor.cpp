@@ -52,7 +52,8 @@ void run_node_now(const ModelIR& model, const Node& n, const std::vector<const T
     if (outs[i].dtype() != o.dtype || outs[i].shape() != o.shape) outs[i] = Tensor(o.dtype, o.shape);
     if (o.alias_of >= 0) {
       const Tensor* src = ins[static_cast<size_t>(o.alias_of)];
-      if (src->nbytes()) std::memcpy(outs[i].raw(), src->raw(), src->nbytes());
+      if (outs[i].nbytes())
+        std::memcpy(outs[i].raw(), static_cast<const uint8_t*>(src->raw()) + o.alias_offset, outs[i].nbytes());
     } else {
       out_ptrs[i] = &outs[i];
     }
@@ -127,7 +128,8 @@ Executor::Executor(std::shared_ptr<const Plan> plan, ThreadPool* pool)
         tensors_[i] = Tensor::view(s.dtype, s.shape, arena_ + s.offset);
         break;
       case Slot::Kind::Alias:
-        tensors_[i] = Tensor::view(s.dtype, s.shape, arena_ + p.slots[static_cast<size_t>(s.alias_root)].offset);
+        tensors_[i] =
+            Tensor::view(s.dtype, s.shape, arena_ + p.slots[static_cast<size_t>(s.alias_root)].offset + s.alias_offset);
         break;
       case Slot::Kind::Dynamic:
         break;

@@ -84,6 +84,7 @@ void BuildContext::set_output(int i, DType dtype, const Shape& shape) {
   o.shape = shape;
   o.set = true;
   o.alias_of = -1;
+  o.alias_offset = 0;
 }
 
 void BuildContext::alias_output(int out, int in, const Shape& shape) {
@@ -91,6 +92,19 @@ void BuildContext::alias_output(int out, int in, const Shape& shape) {
     fail("cannot view " + shape_str(input_shape(in)) + " as " + shape_str(shape));
   set_output(out, input_dtype(in), shape);
   if (out >= 0 && out < num_outputs()) outputs_[static_cast<size_t>(out)].alias_of = in;
+}
+
+void BuildContext::view_output(int out, int in, const Shape& shape, size_t byte_offset) {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(input_dtype(in));
+  const size_t in_bytes = static_cast<size_t>(shape_numel(input_shape(in))) * dtype_size(input_dtype(in));
+  if (byte_offset > in_bytes || bytes > in_bytes - byte_offset)
+    fail("cannot view bytes [" + std::to_string(byte_offset) + ", " + std::to_string(byte_offset + bytes) + ") of " +
+         shape_str(input_shape(in)));
+  set_output(out, input_dtype(in), shape);
+  if (out >= 0 && out < num_outputs()) {
+    outputs_[static_cast<size_t>(out)].alias_of = in;
+    outputs_[static_cast<size_t>(out)].alias_offset = byte_offset;
+  }
 }
 
 const Attribute& BuildContext::attr(const std::string& name, Attribute::Kind kind) const {

@@ -104,6 +104,9 @@ class BuildContext {
   // The output is the input's bytes reinterpreted with another shape (Reshape,
   // Squeeze, Identity...): no copy; the kernel returned may be nullptr.
   void alias_output(int out, int in, const Shape& shape);
+  // The output is a contiguous part of the input's bytes, starting
+  // byte_offset in (Gather of one index along the outermost axis): no copy.
+  void view_output(int out, int in, const Shape& shape, size_t byte_offset);
   // Bytes of per-run scratch memory the kernel needs (shared by all steps).
   void request_scratch(size_t bytes) { scratch_ = std::max(scratch_, bytes); }
 
@@ -132,6 +135,7 @@ class BuildContext {
     Shape shape;
     bool set = false;
     int alias_of = -1;  // input index
+    size_t alias_offset = 0;  // bytes into that input
   };
   const std::vector<Output>& outputs() const { return outputs_; }
   size_t scratch() const { return scratch_; }

@@ -1,6 +1,7 @@
 #include "plan.h"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <set>
@@ -10,6 +11,15 @@ namespace {
 
 constexpr size_t kAlign = 64;
 size_t align_up(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
+// A view output (alias_output / view_output) of a value known now: the same
+// bytes when it is the whole input, else a copy of its part.
+Tensor view_of(const Tensor& in, const BuildContext::Output& o) {
+  if (o.alias_offset == 0 && shape_numel(o.shape) == in.numel()) return in.reshaped(o.shape);
+  Tensor t(o.dtype, o.shape);
+  if (t.nbytes()) std::memcpy(t.raw(), static_cast<const uint8_t*>(in.raw()) + o.alias_offset, t.nbytes());
+  return t;
+}
 
 // Ops whose result must not be computed once at load time.
 bool is_nondeterministic(const std::string& op) {
@@ -261,12 +271,14 @@ class Planner {
         int src = ins[static_cast<size_t>(o.alias_of)];
         const Slot& src_slot = plan_->slots[static_cast<size_t>(src)];
         if (src_slot.kind == Slot::Kind::Constant) {
-          s = new_constant(n.outputs[i], src_slot.constant.reshaped(o.shape));
+          s = new_constant(n.outputs[i], view_of(src_slot.constant, o));
         } else {
           // Read the root before new_slot(): it may reallocate the slot vector.
           const int root = src_slot.kind == Slot::Kind::Alias ? src_slot.alias_root : src;
+          const size_t offset = (src_slot.kind == Slot::Kind::Alias ? src_slot.alias_offset : 0) + o.alias_offset;
           s = new_slot(n.outputs[i], Slot::Kind::Alias, o.dtype, o.shape);
           plan_->slots[static_cast<size_t>(s)].alias_root = root;
+          plan_->slots[static_cast<size_t>(s)].alias_offset = offset;
         }
       } else {
         s = new_slot(n.outputs[i], Slot::Kind::Arena, o.dtype, o.shape);
@@ -287,7 +299,7 @@ class Planner {
       if (n.outputs[i].empty()) {
         out_ptrs.push_back(nullptr);
       } else if (o.alias_of >= 0) {
-        outs[i] = in_ptrs[static_cast<size_t>(o.alias_of)]->reshaped(o.shape);
+        outs[i] = view_of(*in_ptrs[static_cast<size_t>(o.alias_of)], o);
         out_ptrs.push_back(nullptr);
       } else {
         outs[i] = Tensor(o.dtype, o.shape);

@@ -23,6 +23,7 @@ struct Slot {
   Tensor constant;      // Kind::Constant
   size_t offset = 0;    // Kind::Arena
   int alias_root = -1;  // Kind::Alias: the Arena slot whose bytes it views
+  size_t alias_offset = 0;  // Kind::Alias: from that slot's first byte
 };
 
 struct Step {

@@ -246,6 +246,51 @@ TEST(Session, ProfilesTimePerOperatorType) {
   for (const auto& e : s.profile()) EXPECT_EQ(e.calls, 0);
 }
 
+// Gather of one index along the outermost axis is a view of the data (no
+// step runs): of a computed tensor, of a view of it (the offsets add up), and
+// of a constant; as a graph output and as another op's input.
+TEST(Plan, GatherOfOneIndexIsAView) {
+  ModelBuilder b;
+  b.input("x", onnx::TensorProto::FLOAT, {3, 2, 4});
+  std::vector<float> w(24);
+  for (int i = 0; i < 24; ++i) w[static_cast<size_t>(i)] = static_cast<float>(100 * i);
+  b.init_floats("w", {3, 2, 4}, w);
+  auto index = [&](const std::string& name, int64_t v) {
+    auto* a = b.node("Constant", {}, {name})->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    a->mutable_t()->add_int64_data(v);
+  };
+  index("i1", 1);
+  index("im1", -1);
+  b.node("Neg", {"x"}, {"nx"});
+  b.node("Gather", {"nx", "i1"}, {"g1"});    // [2, 4]: rows 8..15 of nx
+  b.node("Gather", {"g1", "im1"}, {"g2"});   // [4]: elements 12..15 of nx
+  b.node("Gather", {"w", "im1"}, {"gw"});    // [2, 4]: the constant's last 8
+  b.node("Add", {"g1", "gw"}, {"sum"});
+  for (const char* o : {"g1", "g2", "sum"}) b.output(o);
+  auto model = b.load();
+  saywhen::rt::PlanRequest req;
+  req.shapes = {{"x", {3, 2, 4}}};
+  auto plan = saywhen::rt::build_plan(model->ir(), req);
+  int kernels = 0;
+  for (const auto& st : plan->steps) kernels += st.kernel != nullptr;
+  EXPECT_EQ(kernels, 2);  // Neg and Add
+  saywhen::Session s(model);
+  std::vector<float> v(24);
+  for (int i = 0; i < 24; ++i) v[static_cast<size_t>(i)] = static_cast<float>(i);
+  s.set_input("x", floats({3, 2, 4}, v));
+  s.run();
+  ASSERT_EQ(s.output(0).shape(), (saywhen::Shape{2, 4}));
+  ASSERT_EQ(s.output(1).shape(), (saywhen::Shape{4}));
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(s.output(0).data<float>()[i], -static_cast<float>(8 + i));
+    EXPECT_EQ(s.output(2).data<float>()[i], -static_cast<float>(8 + i) + static_cast<float>(100 * (16 + i)));
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(s.output(1).data<float>()[i], -static_cast<float>(12 + i));
+}
+
 // Shape -> Gather -> Concat -> Reshape: all shape arithmetic folds at plan time,
 // leaving only the data ops.
 TEST(Plan, FoldsShapeArithmetic) {

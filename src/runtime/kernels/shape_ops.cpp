@@ -1012,6 +1012,12 @@ std::unique_ptr<Kernel> build_gather(BuildContext& ctx) {
     }
     p.fixed = true;
     if (shape_numel(out) == 0) return nullptr;
+    if (p.outer == 1 && p.n == 1) {
+      // One index along the outermost non-unit axis: a contiguous part of the
+      // data (q, k or v out of an attention's stacked projections), viewed.
+      ctx.view_output(0, 0, out, static_cast<size_t>(p.indices[0] * p.inner));
+      return nullptr;
+    }
   }
   return make_kernel([p = std::move(p)](const RunContext& rc) { p.run(rc); });
 }
