@@ -931,6 +931,121 @@ class MatMulEpilogue : GraphIndex {
   }
 };
 
+// Multi-head attention as a transformer export writes it:
+//
+//   Q, K, V head views [B, H, T, D] of the projections, each either
+//     Gather(Transpose(Reshape(x) [B,T,n,H,D], perm [2,0,3,1,4]), i)   or
+//     Transpose(Reshape(x) [B,T,H,D], perm [0,2,1,3])
+//   S = FusedMatMul(Q, Transpose(K, perm [0,1,3,2]), alpha)   (or MatMul)
+//   O = Transpose(MatMul(Softmax(S, last axis), V), perm [0,2,1,3])
+//
+// -> O = saywhen.Attention(Reshape outputs of Q, K, V; q/k/v_index, alpha):
+// the products read Q and V where the projections left them and write O in
+// place, so the three transposes (the largest copies the text model makes)
+// go. The arithmetic is the unfused ops' (see build_attention): the same bits.
+// The layout ops feeding it stay; once nothing reads them the plan drops them.
+class AttentionFusion : GraphIndex {
+ public:
+  explicit AttentionFusion(ModelIR& model) : GraphIndex(model) {}
+
+  void run() {
+    index();
+    std::set<size_t> removed;
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (removed.count(i) || !is_transpose(g_.nodes[i], {0, 2, 1, 3})) continue;
+      const size_t pv = single_producer(g_.nodes[i].inputs[0], i);
+      if (pv == kNone || !is(g_.nodes[pv], "MatMul") || g_.nodes[pv].inputs.size() != 2) continue;
+      const size_t sm = single_producer(g_.nodes[pv].inputs[0], pv);
+      if (sm == kNone || !is_last_axis_softmax(g_.nodes[sm])) continue;
+      const size_t qk = single_producer(g_.nodes[sm].inputs[0], sm);
+      if (qk == kNone) continue;
+      const Node& s = g_.nodes[qk];
+      const bool fused = s.domain == "saywhen" && s.op_type == "FusedMatMul";
+      if (!(fused || is(s, "MatMul")) || s.inputs.size() != 2) continue;
+      const size_t kt = single_producer(s.inputs[1], qk);
+      if (kt == kNone || !is_transpose(g_.nodes[kt], {0, 1, 3, 2})) continue;
+      HeadSource q, k, v;
+      if (!head_source(s.inputs[0], q) || !head_source(g_.nodes[kt].inputs[0], k) ||
+          !head_source(g_.nodes[pv].inputs[1], v))
+        continue;
+      Node a;
+      a.name = g_.nodes[i].name + "/saywhen_Attention";
+      a.op_type = "Attention";
+      a.domain = "saywhen";
+      a.inputs = {q.tensor, k.tensor, v.tensor};
+      a.outputs = g_.nodes[i].outputs;
+      a.attrs["q_index"] = int_attr(q.index);
+      a.attrs["k_index"] = int_attr(k.index);
+      a.attrs["v_index"] = int_attr(v.index);
+      auto alpha = s.attrs.find("alpha");
+      a.attrs["alpha"] = float_attr(fused && alpha != s.attrs.end() ? alpha->second.f : 1.0f);
+      g_.nodes[i] = std::move(a);  // at the output transpose's place: Q, K, V are computed before it
+      removed.insert({pv, sm, qk, kt});
+    }
+    if (removed.empty()) return;
+    erase_nodes(removed);
+    model_.opsets.emplace("saywhen", 1);
+  }
+
+ private:
+  struct HeadSource {
+    std::string tensor;  // a Reshape's output: [B, T, n, H, D] or [B, T, H, D]
+    int64_t index = -1;
+  };
+
+  static bool is_transpose(const Node& n, const std::vector<int64_t>& perm) {
+    if (!is(n, "Transpose") || n.inputs.size() != 1 || n.outputs.size() != 1) return false;
+    auto p = n.attrs.find("perm");
+    return p != n.attrs.end() && p->second.kind == Attribute::Kind::Ints && p->second.ints == perm;
+  }
+
+  // The node computing `name`, if `reader` is the only one reading it.
+  size_t single_producer(const std::string& name, size_t reader) const {
+    auto p = producer_.find(name);
+    if (p == producer_.end() || sole_reader(name) != reader) return kNone;
+    return p->second;
+  }
+
+  bool is_last_axis_softmax(const Node& n) const {
+    if (!is(n, "Softmax") || n.inputs.size() != 1) return false;
+    auto a = n.attrs.find("axis");
+    if (a == n.attrs.end()) {  // the default axis is the last one from opset 13 on
+      auto o = model_.opsets.find("");
+      return o != model_.opsets.end() && o->second >= 13;
+    }
+    return a->second.kind == Attribute::Kind::Int && (a->second.i == -1 || a->second.i == 3);
+  }
+
+  bool is_reshape(const std::string& name) const {
+    auto p = producer_.find(name);
+    return p != producer_.end() && is(g_.nodes[p->second], "Reshape");
+  }
+
+  // Where a head view [B, H, T, D] comes from (its value may have other readers:
+  // the Gathers share one Transpose).
+  bool head_source(const std::string& name, HeadSource& out) {
+    auto p = producer_.find(name);
+    if (p == producer_.end()) return false;
+    const Node& n = g_.nodes[p->second];
+    if (is_transpose(n, {0, 2, 1, 3}) && is_reshape(n.inputs[0])) {
+      out = {n.inputs[0], -1};
+      return true;
+    }
+    if (!is(n, "Gather") || n.inputs.size() != 2) return false;
+    auto axis = n.attrs.find("axis");
+    if (axis != n.attrs.end() && axis->second.i != 0) return false;
+    const Tensor* idx = constant(n.inputs[1]);
+    if (!idx || idx->rank() != 0 || (idx->dtype() != DType::Int64 && idx->dtype() != DType::Int32)) return false;
+    const int64_t i = idx->dtype() == DType::Int64 ? idx->data<int64_t>()[0] : idx->data<int32_t>()[0];
+    auto t = producer_.find(n.inputs[0]);
+    if (i < 0 || t == producer_.end()) return false;
+    const Node& tr = g_.nodes[t->second];
+    if (!is_transpose(tr, {2, 0, 3, 1, 4}) || !is_reshape(tr.inputs[0])) return false;
+    out = {tr.inputs[0], i};
+    return true;
+  }
+};
+
 }  // namespace
 
 void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
@@ -942,6 +1057,9 @@ void optimize_graph(ModelIR& model, const OptimizeOptions& opts) {
   if (fuse) QdqFuser(model).run();
   // Last: the QDQ groups match on plain MatMuls.
   MatMulEpilogue(model).run();
+  // After the epilogue, whose FusedMatMul carries attention's scale.
+  const char* att = std::getenv("SAYWHEN_FUSE_ATTENTION");
+  if (opts.fuse_attention && !(att && std::string(att) == "0")) AttentionFusion(model).run();
 }
 
 }  // namespace saywhen::rt

@@ -9,6 +9,7 @@ namespace saywhen::rt {
 
 struct OptimizeOptions {
   bool fuse_qdq = true;
+  bool fuse_attention = true;  // SAYWHEN_FUSE_ATTENTION=0 also turns it off
 };
 
 void optimize_graph(ModelIR& model, const OptimizeOptions& opts = {});

@@ -12,12 +12,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "saywhen/runtime.h"
 #include "saywhen/saywhen.h"
 #include "saywhen/text.h"
 #include "text/sentencepiece.h"
@@ -129,6 +131,33 @@ TEST(TextModel, RenderingAndProbsMatchReference) {
   EXPECT_GE(n, 200u);
   EXPECT_GE(truncated, 10u);
   EXPECT_GE(with_context, 50u);
+}
+
+// The shipped model's attention runs as saywhen.Attention (optimize.cpp); its
+// outputs must be the very bits of the unfused MatMul/Softmax/Transpose ops.
+TEST(TextModel, FusedAttentionGivesTheUnfusedBits) {
+  const std::string path = env("SAYWHEN_TEXT_MODEL") + "/model.onnx";
+  auto fused = saywhen::Model::load(path);
+  ::setenv("SAYWHEN_FUSE_ATTENTION", "0", 1);
+  auto plain = saywhen::Model::load(path);
+  ::unsetenv("SAYWHEN_FUSE_ATTENTION");
+  for (int64_t n : {1, 7, 16, 64, 128}) {
+    saywhen::Tensor ids(saywhen::DType::Int64, {1, n});
+    for (int64_t i = 0; i < n; ++i) ids.data<int64_t>()[i] = 5 + (i * 37) % 4000;
+    saywhen::Session a(fused), b(plain);
+    a.set_profiling(true);
+    a.set_input("input_ids", ids);
+    b.set_input("input_ids", ids);
+    a.run();
+    b.run();
+    const saywhen::Tensor& ya = a.output(0);
+    const saywhen::Tensor& yb = b.output(0);
+    ASSERT_EQ(ya.nbytes(), yb.nbytes());
+    EXPECT_EQ(0, std::memcmp(ya.raw(), yb.raw(), ya.nbytes())) << n << " ids";
+    int64_t attention = 0;
+    for (const auto& e : a.profile()) attention += e.op == "saywhen.Attention" ? e.calls : 0;
+    EXPECT_EQ(attention, 4) << "one fused attention per block";
+  }
 }
 
 TEST(TextModel, ValidationErrors) {

@@ -8,6 +8,7 @@
 
 #include "../kernel.h"
 #include "sgemm.h"
+#include "softmax.h"
 
 namespace saywhen::rt {
 
@@ -337,11 +338,89 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx) {
   });
 }
 
+// ---- saywhen.Attention ----------------------------------------------------
+//
+// Softmax(alpha * Q K^T) V for every (batch, head), reading Q, K and V where
+// the projections left them and writing the heads side by side (optimize.cpp,
+// AttentionFusion, says which ops this replaces). Each input is either
+//   [B, T, n, H, D] with attribute <x>_index = i: the head view is part i of n
+//                   (Reshape -> Transpose [2,0,3,1,4] -> Gather i), or
+//   [B, T, H, D]    with <x>_index = -1 (Reshape -> Transpose [0,2,1,3]).
+// Output [B, Tq, H, Dv]. The products are the sgemm calls the unfused MatMuls
+// make (K^T copied into a row-major block as its Transpose would, Q and V read
+// in place with their row strides, which do not change a sum), and the softmax
+// is the Softmax op's: the same bits as the unfused ops.
+
+struct HeadView {
+  int64_t B = 0, T = 0, H = 0, D = 0;
+  int64_t batch_stride = 0, row_stride = 0, offset = 0;  // in floats; a head is D further
+};
+
+HeadView head_view(BuildContext& ctx, int input, const char* what) {
+  const Shape& s = ctx.input_shape(input);
+  const int64_t index = ctx.attr_int(std::string(what) + "_index", -1);
+  HeadView v;
+  if (index < 0) {
+    if (s.size() != 4) ctx.fail(std::string(what) + " must be [B, T, H, D], got " + shape_str(s));
+    v = {s[0], s[1], s[2], s[3], s[1] * s[2] * s[3], s[2] * s[3], 0};
+  } else {
+    if (s.size() != 5 || index >= s[2])
+      ctx.fail(std::string(what) + " must be [B, T, n, H, D] with n > " + std::to_string(index) + ", got " +
+               shape_str(s));
+    v = {s[0], s[1], s[3], s[4], s[1] * s[2] * s[3] * s[4], s[2] * s[3] * s[4], index * s[3] * s[4]};
+  }
+  return v;
+}
+
+std::unique_ptr<Kernel> build_attention(BuildContext& ctx) {
+  ctx.expect_inputs(3, 3);
+  for (int i = 0; i < 3; ++i) ctx.expect_dtype(i, {DType::Float32});
+  const HeadView q = head_view(ctx, 0, "q"), k = head_view(ctx, 1, "k"), v = head_view(ctx, 2, "v");
+  if (q.B != k.B || q.B != v.B || q.H != k.H || q.H != v.H || q.D != k.D || k.T != v.T)
+    ctx.fail("q " + shape_str(ctx.input_shape(0)) + ", k " + shape_str(ctx.input_shape(1)) + " and v " +
+             shape_str(ctx.input_shape(2)) + " do not form batches x heads of attention");
+  const float alpha = ctx.attr_float("alpha", 1.0f);
+  ctx.set_output(0, DType::Float32, {q.B, q.T, q.H, v.D});
+  if (q.B * q.H * q.T * v.D == 0) return nullptr;
+  const int64_t kt_floats = (k.D * k.T + 15) / 16 * 16;
+  ctx.request_scratch(static_cast<size_t>(kt_floats + q.T * k.T) * sizeof(float));
+  return make_kernel([q, k, v, alpha, kt_floats](const RunContext& rc) {
+    const float* qd = rc.in(0).data<float>();
+    const float* kd = rc.in(1).data<float>();
+    const float* vd = rc.in(2).data<float>();
+    float* out = rc.out(0).data<float>();
+    float* kt = static_cast<float*>(rc.scratch);
+    float* scores = kt + kt_floats;
+    for (int64_t b = 0; b < q.B; ++b)
+      for (int64_t h = 0; h < q.H; ++h) {
+        const float* kh = kd + k.offset + b * k.batch_stride + h * k.D;
+        transpose_f32(kh, k.row_stride, k.T, k.D, kt, k.T);
+        SgemmArgs s;  // as sgemm_matmul_kernel runs FusedMatMul(Q, K^T) with alpha
+        s.M = q.T, s.N = k.T, s.K = q.D;
+        s.a = qd + q.offset + b * q.batch_stride + h * q.D, s.lda = q.row_stride;
+        s.b = kt, s.ldb = k.T;
+        s.c = scores, s.ldc = k.T;
+        s.alpha = alpha;
+        s.bias_after_sum = true;
+        sgemm(s, rc.pool);
+        softmax_rows_f32(scores, scores, q.T, k.T, rc.pool);
+        SgemmArgs o;  // ... and MatMul(P, V)
+        o.M = q.T, o.N = v.D, o.K = k.T;
+        o.a = scores, o.lda = k.T;
+        o.b = vd + v.offset + b * v.batch_stride + h * v.D, o.ldb = v.row_stride;
+        o.c = out + b * q.T * q.H * v.D + h * v.D, o.ldc = q.H * v.D;
+        o.bias_after_sum = true;
+        sgemm(o, rc.pool);
+      }
+  });
+}
+
 }  // namespace
 
 void register_linear_ops(OpTable& t) {
   t.add("MatMul", &build_matmul);
   t.add("FusedMatMul", &build_fused_matmul, "saywhen");
+  t.add("Attention", &build_attention, "saywhen");
   t.add("Gemm", &build_gemm);
 }
 

@@ -11,7 +11,7 @@
 // The process must be granted the tile state first (cpu.cpp asks the kernel
 // at detection); the tile registers are configured per call and released
 // before returning, so a thread that leaves this file holds no tile state.
-#include <immintrin.h>
+#include "x86_intrinsics.h"
 
 #include <cstring>
 

@@ -8,14 +8,7 @@
 // Helpers stay in an anonymous namespace and no header inline function is
 // called: this file is compiled with AVX-512 flags, and an out-of-line copy of a
 // shared inline function could be picked by the linker for other callers.
-#include <immintrin.h>
-
-// GCC 12 flags the deliberately undefined pass-through operands of several
-// intrinsics (_mm512_undefined_*) as (maybe-)uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "x86_intrinsics.h"
 
 #include <cmath>
 #include <cstring>

@@ -22,15 +22,10 @@
 #include "../cpu.h"
 #include "../kernel.h"
 #include "clone_math.h"
+#include "softmax.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#include <immintrin.h>
-#endif
-// GCC 12 flags the deliberately undefined pass-through operands of several
-// intrinsics (_mm512_undefined_*) as (maybe-)uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "x86_intrinsics.h"
 #endif
 
 namespace saywhen::rt {
@@ -790,23 +785,26 @@ SW_AVX2 void softmax_cols_avx2(const float* x, float* y, int64_t n, int64_t inne
 #endif
 
 template <SM K, class T>
+void softmax_rows(const T* x, T* y, int64_t rows, int64_t n, ThreadPool* pool) {
+  const bool avx2 = std::is_same_v<T, float> && use_avx2();
+  const bool avx512 = std::is_same_v<T, float> && use_avx512();
+  pool->parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+#if SW_HAVE_AVX2_CLONES
+    if constexpr (std::is_same_v<T, float>) {
+      if (avx512) return softmax_rows_avx512<K>(x, y, b, e, n);
+      if (avx2) return softmax_rows_avx2<K>(x, y, b, e, n);
+    }
+#endif
+    softmax_rows_ref<K, T>(x, y, b, e, n);
+  });
+}
+
+template <SM K, class T>
 void softmax_run(const RunContext& rc, int64_t outer, int64_t n, int64_t inner) {
   const T* x = rc.in(0).data<T>();
   T* y = rc.out(0).data<T>();
   const bool avx2 = std::is_same_v<T, float> && use_avx2();
-  const bool avx512 = std::is_same_v<T, float> && use_avx512();
-  if (inner == 1) {
-    rc.pool->parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
-#if SW_HAVE_AVX2_CLONES
-      if constexpr (std::is_same_v<T, float>) {
-        if (avx512) return softmax_rows_avx512<K>(x, y, b, e, n);
-        if (avx2) return softmax_rows_avx2<K>(x, y, b, e, n);
-      }
-#endif
-      softmax_rows_ref<K, T>(x, y, b, e, n);
-    });
-    return;
-  }
+  if (inner == 1) return softmax_rows<K, T>(x, y, outer, n, rc.pool);
   const int64_t tiles = (inner + kTile - 1) / kTile;
   const int64_t per_tile = n * kTile;
   rc.pool->parallel_for(outer * tiles, std::max<int64_t>(1, 16384 / std::max<int64_t>(per_tile, 1)),
@@ -1506,6 +1504,10 @@ std::unique_ptr<Kernel> build_batchnorm(BuildContext& ctx) {
 }
 
 }  // namespace
+
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, ThreadPool* pool) {
+  softmax_rows<SM::Softmax, float>(x, y, rows, n, pool);
+}
 
 void register_reduce_ops(OpTable& t) {
   t.add("ReduceSum", build_reduce<RK::Sum>);

@@ -96,6 +96,10 @@ void sgemm_range(const SgemmArgs& args, int64_t m_begin, int64_t m_end, int64_t 
 // The whole product, split over the pool when it is big enough to pay for it.
 void sgemm(const SgemmArgs& args, ThreadPool* pool, SgemmIsa isa = sgemm_default_isa());
 
+// dst[c * ldd + r] = src[r * lds + c] for a rows x cols src: a B^T that a
+// product reads as a row-major B.
+void transpose_f32(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd);
+
 // Many products sharing M/N/K/leading dimensions, each at its own offsets (in
 // floats) from args.a / args.b / args.c; one parallel_for over all of them.
 struct SgemmBatchOffsets {
@@ -129,5 +133,6 @@ struct SgemmBlock {
 void sgemm_block_ref(const SgemmBlock& blk);
 void sgemm_block_avx2(const SgemmBlock& blk);
 void sgemm_block_avx512(const SgemmBlock& blk);
+void transpose_f32_avx512(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd);
 
 }  // namespace saywhen::rt
