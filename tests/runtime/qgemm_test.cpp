@@ -215,6 +215,32 @@ TEST(QGemm, ExtremeValuesDoNotSaturate) {
   }
 }
 
+TEST(QuantizeLinear, RangeIncludesZeroAndSkipsNaN) {
+  // DynamicQuantizeLinear's range, on every length around the vector widths.
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-50.0f, 50.0f);
+  for (int64_t n = 1; n < 300; n += (n < 140 ? 1 : 37)) {
+    for (int trial = 0; trial < 3; ++trial) {
+      std::vector<float> x(static_cast<size_t>(n));
+      const float shift = trial == 0 ? 0.0f : trial == 1 ? 100.0f : -100.0f;  // all > 0, all < 0
+      for (auto& v : x) v = d(rng) + shift;
+      x[rng() % x.size()] = std::numeric_limits<float>::quiet_NaN();
+      if (n > 3) x[rng() % x.size()] = -0.0f;
+      float want_lo = 0, want_hi = 0;
+      for (float v : x) {
+        if (v != v) continue;
+        want_lo = std::min(want_lo, v);
+        want_hi = std::max(want_hi, v);
+      }
+      float lo = 1, hi = -1;
+      min_max_with_zero(x.data(), n, &lo, &hi);
+      ASSERT_EQ(lo, want_lo) << "n=" << n;
+      ASSERT_EQ(hi, want_hi) << "n=" << n;
+      ASSERT_FALSE(std::signbit(lo) && lo == 0) << "n=" << n;
+    }
+  }
+}
+
 TEST(QuantizeLinear, RoundsAsTrueDivision) {
   // quantize_linear must round x / scale (a true division, as ONNX Runtime
   // computes it), whatever faster form a kernel uses. Values at and next to
