@@ -226,6 +226,13 @@ def vad_rows(bench: Path, shared: Path, runs: int) -> list[str]:
     ]
 
 
+def cpu_has_flag(flag: str) -> bool:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("flags"):
+            return flag in line.split()
+    return False
+
+
 def cpu_name() -> str:
     try:
         for line in open("/proc/cpuinfo"):
@@ -273,9 +280,13 @@ def main() -> int:
         ("Silero VAD v6, one window", args.shared / "models/silero-vad/silero_vad.onnx", silero_feeds, None),
     ]
     mhz = cpu_mhz()
-    # Zen 4/5 class AVX-512: 2 FMA pipes x 16 fp32 lanes; VNNI: 2 x 64 int8 MACs per cycle.
+    # Zen 4/5 class AVX-512: 2 FMA pipes x 16 fp32 lanes; VNNI: 2 x 64 int8 MACs per cycle;
+    # AMX (which saywhen's int8 products use where the CPU has it, unless SAYWHEN_ISA caps
+    # them): one 16 x 16 x 64 tile product per 16 cycles, 1024 MACs per cycle.
     peak_fp32 = mhz * 1e6 * 2 * 16 * 2 / 1e9
-    peak_int8 = mhz * 1e6 * 2 * 64 * 2 / 1e9
+    amx = cpu_has_flag("amx_int8") and os.environ.get("SAYWHEN_ISA", "") not in ("ref", "avx2", "avx512")
+    peak_int8 = mhz * 1e6 * (1024 if amx else 2 * 64) * 2 / 1e9
+    int8_unit = "AMX tile products" if amx else "2 VNNI dot-product pipes"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base_rss = saywhen_baseline_rss(args.saywhen, Path(tmp))
@@ -319,7 +330,7 @@ def main() -> int:
             f"{r['gops']:.0f} ({pct:.0f}%) | {r['saywhen_load_ms']:.0f} / {r['ort_load_ms']:.0f} | "
             f"{r['saywhen_rss_added_mb']:.0f} / {r['ort_rss_delta_mb']:.0f} ({r['saywhen_rss_mb']:.0f}) |")
     lines += ["", f"Peak assumed: fp32 {peak_fp32:.0f} GFLOP/s and int8 {peak_int8:.0f} GOP/s per core "
-              "(2 AVX-512 FMA pipes; 2 VNNI dot-product pipes, at the nominal clock).",
+              f"(2 AVX-512 FMA pipes; {int8_unit}, at the nominal clock).",
               "", f"Memory: ONNX Runtime's figure is the peak RSS a Python process (onnxruntime and numpy imported, "
               f"inputs loaded) gains by creating the session and running it once; saywhen's is the peak RSS of "
               f"`saywhen onnx bench` minus that of the same command on a one-node model ({base_rss:.0f} MB: "

@@ -298,12 +298,25 @@ bool prepare_columns(const QParams& p, const RunContext* rc, int64_t N, int64_t 
   const Tensor* t_bias = get(p.bias);
   const int32_t za = p.a_zp_per_row ? 0 : int_at(t_za, 0) + (a_signed ? 128 : 0);
   bool any_bzp = false;
-  for (int64_t n = 0; n < N; ++n) {
-    const int32_t zb = int_at(t_zb, t_zb && t_zb->numel() > 1 ? n : 0) - (b_unsigned ? 128 : 0);
-    bzp[n] = zb;
-    any_bzp |= zb != 0;
-    const int32_t bias = t_bias ? int_at(t_bias, t_bias->numel() == 1 ? 0 : n) : 0;
-    col_off[n] = bias - za * col_sums[n] + static_cast<int32_t>(K) * za * zb;
+  if ((!t_zb || t_zb->numel() == 1) && (!t_bias || t_bias->numel() == 1)) {
+    // Per-tensor B zero point and bias (every dynamically quantized MatMul):
+    // this runs on every call, so without a per-column type switch.
+    const int32_t zb = int_at(t_zb, 0) - (b_unsigned ? 128 : 0);
+    const int32_t bias = int_at(t_bias, 0);
+    const int32_t kzz = static_cast<int32_t>(K) * za * zb;
+    for (int64_t n = 0; n < N; ++n) {
+      bzp[n] = zb;
+      col_off[n] = bias - za * col_sums[n] + kzz;
+    }
+    any_bzp = zb != 0;
+  } else {
+    for (int64_t n = 0; n < N; ++n) {
+      const int32_t zb = int_at(t_zb, t_zb && t_zb->numel() > 1 ? n : 0) - (b_unsigned ? 128 : 0);
+      bzp[n] = zb;
+      any_bzp |= zb != 0;
+      const int32_t bias = t_bias ? int_at(t_bias, t_bias->numel() == 1 ? 0 : n) : 0;
+      col_off[n] = bias - za * col_sums[n] + static_cast<int32_t>(K) * za * zb;
+    }
   }
   if (p.float_out) {
     const Tensor* t = get(p.dq_scale);
