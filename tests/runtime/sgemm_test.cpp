@@ -278,4 +278,22 @@ TEST(Sgemm, Batch) {
     }
 }
 
+// transpose_f32 (saywhen.Attention's K^T): whole 16 x 16 blocks and every kind
+// of ragged edge, with leading dimensions larger than the rows.
+TEST(Sgemm, Transpose) {
+  for (int64_t rows : {1, 7, 16, 17, 33, 64, 128})
+    for (int64_t cols : {1, 5, 16, 31, 48}) {
+      const int64_t lds = cols + 3, ldd = rows + 5;
+      std::vector<float> src(static_cast<size_t>(rows * lds)), dst(static_cast<size_t>(cols * ldd), -1.0f);
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
+      saywhen::rt::transpose_f32(src.data(), lds, rows, cols, dst.data(), ldd);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          ASSERT_EQ(dst[static_cast<size_t>(c * ldd + r)], src[static_cast<size_t>(r * lds + c)])
+              << rows << "x" << cols << " at " << r << "," << c;
+      for (int64_t c = 0; c < cols; ++c)  // nothing past a row of the destination
+        for (int64_t r = rows; r < ldd; ++r) ASSERT_EQ(dst[static_cast<size_t>(c * ldd + r)], -1.0f);
+    }
+}
+
 }  // namespace
