@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <vector>
@@ -115,14 +116,14 @@ TEST(QGemm, ReferenceMatchesNaiveIntegerMath) {
   }
 }
 
-TEST(QGemm, EveryIsaMatchesReferenceOnRandomShapes) {
-  std::mt19937 rng(42);
+// `iterations` random cases: `shape` draws M, N and K, every option is random;
+// each fast ISA against the reference, whole and in row pieces of `split` as a
+// thread pool cuts them. Returns how many comparisons ran.
+int check_random_cases(std::mt19937& rng, int iterations, const std::function<void(Case&)>& shape, int64_t split) {
   int checked = 0;
-  for (int iter = 0; iter < 300; ++iter) {
+  for (int iter = 0; iter < iterations; ++iter) {
     Case c;
-    c.M = 1 + static_cast<int64_t>(rng() % 40);
-    c.N = 1 + static_cast<int64_t>(rng() % 150);
-    c.K = 1 + static_cast<int64_t>(rng() % 300);
+    shape(c);
     c.b_unsigned = rng() & 1;
     c.b_trans = rng() & 1;
     c.with_bzp = rng() & 1;
@@ -132,13 +133,24 @@ TEST(QGemm, EveryIsaMatchesReferenceOnRandomShapes) {
     const uint32_t seed = static_cast<uint32_t>(rng());
     const std::vector<uint8_t> ref = run_case(QIsa::Ref, c, seed);
     for (QIsa isa : fast_isas()) {
-      ASSERT_EQ(run_case(isa, c, seed), ref)
+      EXPECT_EQ(run_case(isa, c, seed), ref)
           << qgemm_isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K << " unsigned=" << c.b_unsigned
           << " trans=" << c.b_trans << " bzp=" << c.with_bzp << " requant=" << c.requant << " dequant=" << c.dequant;
-      ASSERT_EQ(run_case(isa, c, seed, 7), ref) << qgemm_isa_name(isa) << " split";
+      EXPECT_EQ(run_case(isa, c, seed, split), ref) << qgemm_isa_name(isa) << " split";
       ++checked;
     }
+    if (::testing::Test::HasFailure()) break;
   }
+  return checked;
+}
+
+TEST(QGemm, EveryIsaMatchesReferenceOnRandomShapes) {
+  std::mt19937 rng(42);
+  const int checked = check_random_cases(rng, 300, [&](Case& c) {
+    c.M = 1 + static_cast<int64_t>(rng() % 40);
+    c.N = 1 + static_cast<int64_t>(rng() % 150);
+    c.K = 1 + static_cast<int64_t>(rng() % 300);
+  }, 7);
   if (checked == 0) GTEST_SKIP() << "no AVX2 / AVX-512 VNNI on this machine";
 }
 
@@ -146,28 +158,11 @@ TEST(QGemm, TileShapesMatchReference) {
   // K a multiple of 64 and M of 16 or more: the shapes the AMX kernel takes
   // (with its leftover rows and columns handed to the VNNI kernel).
   std::mt19937 rng(11);
-  int checked = 0;
-  for (int iter = 0; iter < 120; ++iter) {
-    Case c;
+  const int checked = check_random_cases(rng, 120, [&](Case& c) {
     c.M = 1 + static_cast<int64_t>(rng() % 100);
     c.N = 1 + static_cast<int64_t>(rng() % 200);
     c.K = 64 * (1 + static_cast<int64_t>(rng() % 8));
-    c.b_unsigned = rng() & 1;
-    c.b_trans = rng() & 1;
-    c.with_bzp = rng() & 1;
-    c.requant = rng() & 1;
-    c.y_signed = rng() & 1;
-    c.dequant = static_cast<int>(rng() % 3);
-    const uint32_t seed = static_cast<uint32_t>(rng());
-    const std::vector<uint8_t> ref = run_case(QIsa::Ref, c, seed);
-    for (QIsa isa : fast_isas()) {
-      ASSERT_EQ(run_case(isa, c, seed), ref)
-          << qgemm_isa_name(isa) << " M=" << c.M << " N=" << c.N << " K=" << c.K << " bzp=" << c.with_bzp
-          << " requant=" << c.requant << " dequant=" << c.dequant;
-      ASSERT_EQ(run_case(isa, c, seed, 48), ref) << qgemm_isa_name(isa) << " split";
-      ++checked;
-    }
-  }
+  }, 48);
   if (checked == 0) GTEST_SKIP() << "no AVX2 / AVX-512 VNNI on this machine";
 }
 
