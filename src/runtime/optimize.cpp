@@ -103,6 +103,13 @@ class GraphIndex {
     return it == reader_.end() || readers(name) != 1 ? kNone : it->second;
   }
 
+  // The node producing `name` when exactly one node reads it once (nothing
+  // else: no second reader, graph output or subgraph), else kNone.
+  size_t sole_producer(const std::string& name) const {
+    auto p = producer_.find(name);
+    return p == producer_.end() || readers(name) != 1 ? kNone : p->second;
+  }
+
   // The other input of a two-input node, given one of them; "" if neither.
   static std::string other_input(const Node& n, const std::string& one) {
     if (n.inputs.size() != 2) return "";
@@ -697,11 +704,11 @@ class OrtFusions : GraphIndex {
 
   // The node producing `name`, read by nothing else, of type `op`.
   const Node* single_use(const std::string& name, const char* op, size_t* index) {
-    auto p = producer_.find(name);
-    if (p == producer_.end() || readers(name) != 1) return nullptr;
-    const Node& n = g_.nodes[p->second];
+    const size_t p = sole_producer(name);
+    if (p == kNone) return nullptr;
+    const Node& n = g_.nodes[p];
     if (!is(n, op) || n.outputs.size() != 1) return nullptr;
-    *index = p->second;
+    *index = p;
     return &n;
   }
 
@@ -864,12 +871,11 @@ class OrtFusions : GraphIndex {
 
   // The Add producing `name`, read by nothing else.
   size_t add_feeding(const std::string& name) {
-    auto p = producer_.find(name);
-    if (p == producer_.end()) return kNone;
-    const Node& a = g_.nodes[p->second];
+    const size_t p = sole_producer(name);
+    if (p == kNone) return kNone;
+    const Node& a = g_.nodes[p];
     if (!is(a, "Add") || a.inputs.size() != 2 || a.inputs[0].empty() || a.inputs[1].empty()) return kNone;
-    if (readers(name) != 1) return kNone;
-    return p->second;
+    return p;
   }
 
   // ... whose second input is a constant float32 vector.
@@ -953,16 +959,16 @@ class AttentionFusion : GraphIndex {
     std::set<size_t> removed;
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       if (removed.count(i) || !is_transpose(g_.nodes[i], {0, 2, 1, 3})) continue;
-      const size_t pv = single_producer(g_.nodes[i].inputs[0], i);
+      const size_t pv = sole_producer(g_.nodes[i].inputs[0]);
       if (pv == kNone || !is(g_.nodes[pv], "MatMul") || g_.nodes[pv].inputs.size() != 2) continue;
-      const size_t sm = single_producer(g_.nodes[pv].inputs[0], pv);
+      const size_t sm = sole_producer(g_.nodes[pv].inputs[0]);
       if (sm == kNone || !is_last_axis_softmax(g_.nodes[sm])) continue;
-      const size_t qk = single_producer(g_.nodes[sm].inputs[0], sm);
+      const size_t qk = sole_producer(g_.nodes[sm].inputs[0]);
       if (qk == kNone) continue;
       const Node& s = g_.nodes[qk];
       const bool fused = s.domain == "saywhen" && s.op_type == "FusedMatMul";
       if (!(fused || is(s, "MatMul")) || s.inputs.size() != 2) continue;
-      const size_t kt = single_producer(s.inputs[1], qk);
+      const size_t kt = sole_producer(s.inputs[1]);
       if (kt == kNone || !is_transpose(g_.nodes[kt], {0, 1, 3, 2})) continue;
       HeadSource q, k, v;
       if (!head_source(s.inputs[0], q) || !head_source(g_.nodes[kt].inputs[0], k) ||
@@ -997,13 +1003,6 @@ class AttentionFusion : GraphIndex {
     if (!is(n, "Transpose") || n.inputs.size() != 1 || n.outputs.size() != 1) return false;
     auto p = n.attrs.find("perm");
     return p != n.attrs.end() && p->second.kind == Attribute::Kind::Ints && p->second.ints == perm;
-  }
-
-  // The node computing `name`, if `reader` is the only one reading it.
-  size_t single_producer(const std::string& name, size_t reader) const {
-    auto p = producer_.find(name);
-    if (p == producer_.end() || sole_reader(name) != reader) return kNone;
-    return p->second;
   }
 
   bool is_last_axis_softmax(const Node& n) const {

@@ -41,11 +41,6 @@ inline int32_t load_tail(const uint8_t* p, int64_t n) {
   return v;
 }
 
-struct Epilogue {
-  __m512 lo, hi;
-  __m512i zp;
-};
-
 // The dot products of an MR x NV*16 tile, left in acc (row-major, 64-byte
 // rows of NV*16 int32). Out of line and free of anything but the k loop: GCC
 // keeps the MR*NV accumulators in registers only in a loop this simple.
@@ -79,22 +74,13 @@ __attribute__((noinline)) void accumulate(const uint8_t* a, int64_t lda, int64_t
     SAYWHEN_UNROLL for (int j = 0; j < NV; ++j) _mm512_store_si512(acc_out + i * 64 + j * 16, acc[i][j]);
 }
 
-Epilogue make_epilogue(const QGemmArgs& g) {
-  Epilogue ep;
-  ep.lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
-  ep.hi = _mm512_set1_ps(static_cast<float>((g.y_signed ? 127 : 255) - g.y_zp));
-  ep.zp = _mm512_set1_epi32(g.y_zp);
-  return ep;
-}
-
 enum class Out { Float, Int32, Requant };
 
 // The output stage of one mode, with everything it reads from g in locals: the
 // stores through C may alias g as far as the compiler knows, so fields read in
 // the loop would be reloaded (and their branches retaken) for every vector.
 template <Out kOut, bool kBzp>
-void store_rows_as(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, int64_t m, int64_t rows, int64_t n0,
-                   int nv) {
+void store_rows_as(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t rows, int64_t n0, int nv) {
   const int64_t N = g.N, ldc = g.ldc;
   const int32_t* const col_off = g.col_off;
   const int32_t* const b_zp = g.b_zp;
@@ -102,6 +88,10 @@ void store_rows_as(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, i
   const float* const scale_p = kOut == Out::Float ? g.dq_scale : g.scale;
   const float* const bias_p = g.dq_bias;
   void* const C = g.C;
+  // The requantization clamp, in units before the output zero point is added.
+  const __m512 lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>((g.y_signed ? 127 : 255) - g.y_zp));
+  const __m512i y_zp = _mm512_set1_epi32(g.y_zp);
   for (int j = 0; j < nv; ++j) {
     const int64_t n = n0 + 16 * j;
     const int64_t valid = N - n;
@@ -124,8 +114,8 @@ void store_rows_as(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, i
         _mm512_mask_storeu_epi32(static_cast<int32_t*>(C) + (m + i) * ldc + n, mask, c);
       } else {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
-        f = _mm512_min_ps(_mm512_max_ps(f, ep.lo), ep.hi);
-        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), ep.zp);
+        f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), y_zp);
         _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(C) + (m + i) * ldc + n, mask, q);
       }
     }
@@ -135,36 +125,35 @@ void store_rows_as(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, i
 // Adds the zero-point terms to the dot products of rows [m, m + rows) and
 // columns [n0, n0 + 16 * nv) (acc: rows of 64 int32) and stores them in the
 // output format.
-inline void store_rows(const QGemmArgs& g, const Epilogue& ep, const int32_t* acc, int64_t m, int64_t rows, int64_t n0,
-                       int nv) {
+inline void store_rows(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t rows, int64_t n0, int nv) {
   const Out out = g.dq_scale ? Out::Float : g.scale ? Out::Requant : Out::Int32;
   if (g.b_zp) {
-    if (out == Out::Float) return store_rows_as<Out::Float, true>(g, ep, acc, m, rows, n0, nv);
-    if (out == Out::Int32) return store_rows_as<Out::Int32, true>(g, ep, acc, m, rows, n0, nv);
-    return store_rows_as<Out::Requant, true>(g, ep, acc, m, rows, n0, nv);
+    if (out == Out::Float) return store_rows_as<Out::Float, true>(g, acc, m, rows, n0, nv);
+    if (out == Out::Int32) return store_rows_as<Out::Int32, true>(g, acc, m, rows, n0, nv);
+    return store_rows_as<Out::Requant, true>(g, acc, m, rows, n0, nv);
   }
-  if (out == Out::Float) return store_rows_as<Out::Float, false>(g, ep, acc, m, rows, n0, nv);
-  if (out == Out::Int32) return store_rows_as<Out::Int32, false>(g, ep, acc, m, rows, n0, nv);
-  return store_rows_as<Out::Requant, false>(g, ep, acc, m, rows, n0, nv);
+  if (out == Out::Float) return store_rows_as<Out::Float, false>(g, acc, m, rows, n0, nv);
+  if (out == Out::Int32) return store_rows_as<Out::Int32, false>(g, acc, m, rows, n0, nv);
+  return store_rows_as<Out::Requant, false>(g, acc, m, rows, n0, nv);
 }
 
 template <int MR, int NV>
-void tile(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m, int64_t n0) {
+void tile(const QGemmArgs& g, const int8_t* bp, int64_t m, int64_t n0) {
   alignas(64) int32_t acc[MR * 64];
   accumulate<MR, NV>(g.A + m * g.lda, g.lda, g.K, bp, acc);
-  store_rows(g, ep, acc, m, MR, n0, NV);
+  store_rows(g, acc, m, MR, n0, NV);
 }
 
 template <int NV>
-void row_block(const QGemmArgs& g, const Epilogue& ep, const int8_t* bp, int64_t m0, int64_t m1, int64_t n0) {
+void row_block(const QGemmArgs& g, const int8_t* bp, int64_t m0, int64_t m1, int64_t n0) {
   int64_t m = m0;
-  for (; m + kMaxRows <= m1; m += kMaxRows) tile<kMaxRows, NV>(g, ep, bp, m, n0);
+  for (; m + kMaxRows <= m1; m += kMaxRows) tile<kMaxRows, NV>(g, bp, m, n0);
   switch (m1 - m) {
-    case 5: tile<5, NV>(g, ep, bp, m, n0); break;
-    case 4: tile<4, NV>(g, ep, bp, m, n0); break;
-    case 3: tile<3, NV>(g, ep, bp, m, n0); break;
-    case 2: tile<2, NV>(g, ep, bp, m, n0); break;
-    case 1: tile<1, NV>(g, ep, bp, m, n0); break;
+    case 5: tile<5, NV>(g, bp, m, n0); break;
+    case 4: tile<4, NV>(g, bp, m, n0); break;
+    case 3: tile<3, NV>(g, bp, m, n0); break;
+    case 2: tile<2, NV>(g, bp, m, n0); break;
+    case 1: tile<1, NV>(g, bp, m, n0); break;
     default: break;
   }
 }
@@ -415,20 +404,19 @@ void row_sums_avx512(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_
 }
 
 void store_rows_avx512(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t rows, int64_t n0, int nv) {
-  store_rows(g, make_epilogue(g), acc, m, rows, n0, nv);
+  store_rows(g, acc, m, rows, n0, nv);
 }
 
 void gemm_avx512(const QGemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const Epilogue ep = make_epilogue(g);
   const int8_t* packed = static_cast<const int8_t*>(g.packed_b);
   const int64_t kq = quads(g.K);
   for (int64_t n = n0; n < min64(n1, g.N); n += kBlock) {
     const int8_t* bp = packed + n * kq * 4;
     switch (block_width(g.N, n) / 16) {
-      case 4: row_block<4>(g, ep, bp, m0, m1, n); break;
-      case 3: row_block<3>(g, ep, bp, m0, m1, n); break;
-      case 2: row_block<2>(g, ep, bp, m0, m1, n); break;
-      default: row_block<1>(g, ep, bp, m0, m1, n); break;
+      case 4: row_block<4>(g, bp, m0, m1, n); break;
+      case 3: row_block<3>(g, bp, m0, m1, n); break;
+      case 2: row_block<2>(g, bp, m0, m1, n); break;
+      default: row_block<1>(g, bp, m0, m1, n); break;
     }
   }
 }

@@ -141,10 +141,14 @@ void sgemm_pack_b(const float* b, int64_t ldb, bool trans_b, int64_t K, int64_t 
   }
 }
 
-void transpose_f32(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
-  if (sgemm_default_isa() == SgemmIsa::Avx512) return transpose_f32_avx512(src, lds, rows, cols, dst, ldd);
+void transpose_f32_ref(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];
+}
+
+void transpose_f32(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  if (sgemm_default_isa() == SgemmIsa::Avx512) return transpose_f32_avx512(src, lds, rows, cols, dst, ldd);
+  transpose_f32_ref(src, lds, rows, cols, dst, ldd);
 }
 
 void sgemm_range(const SgemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, SgemmIsa isa) {

@@ -134,5 +134,6 @@ void sgemm_block_ref(const SgemmBlock& blk);
 void sgemm_block_avx2(const SgemmBlock& blk);
 void sgemm_block_avx512(const SgemmBlock& blk);
 void transpose_f32_avx512(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd);
+void transpose_f32_ref(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd);
 
 }  // namespace saywhen::rt

@@ -168,8 +168,9 @@ void transpose_f32_avx512(const float* src, int64_t lds, int64_t rows, int64_t c
   const int64_t rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
   for (int64_t r = 0; r < rows16; r += 16)
     for (int64_t c = 0; c < cols16; c += 16) transpose16(src + r * lds + c, lds, dst + c * ldd + r, ldd);
-  for (int64_t r = 0; r < rows; ++r)  // the ragged right and bottom edges
-    for (int64_t c = r < rows16 ? cols16 : 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];
+  // The ragged right strip, then the bottom one.
+  transpose_f32_ref(src + cols16, lds, rows16, cols - cols16, dst + cols16 * ldd, ldd);
+  transpose_f32_ref(src + rows16 * lds, lds, rows - rows16, cols, dst + rows16, ldd);
 }
 
 }  // namespace saywhen::rt
@@ -179,8 +180,7 @@ void transpose_f32_avx512(const float* src, int64_t lds, int64_t rows, int64_t c
 namespace saywhen::rt {
 void sgemm_block_avx512(const SgemmBlock& blk) { sgemm_block_ref(blk); }
 void transpose_f32_avx512(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];
+  transpose_f32_ref(src, lds, rows, cols, dst, ldd);
 }
 }  // namespace saywhen::rt
 
