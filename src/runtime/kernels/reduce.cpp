@@ -82,7 +82,7 @@ struct IsaAvx2 {
   static constexpr bool kFma = true;
 };
 // LogSoftmax rows only (row_max's vector width); Softmax rows have their own
-// AVX-512 code (softmax_row_avx512).
+// AVX-512 code (softmax_rows_block_avx512).
 struct IsaAvx512 {
   using VF = f32x16;
 };
@@ -745,36 +745,55 @@ SW_AVX512 SW_INLINE __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
 }
 
-SW_AVX512 void softmax_row_avx512(const float* x, float* y, int64_t n) {
+// R rows at once: each row's operations and their order are those of one
+// row alone; interleaving only lets one row's horizontal reductions and
+// exponentials overlap another's (a 64-wide attention row is mostly latency).
+template <int R>
+SW_AVX512 SW_INLINE void softmax_rows_block_avx512(const float* x, float* y, int64_t n) {
   // The maximum does not depend on the order it is taken in (NaN skipped, as
   // in row_max; a signed zero's sign cannot change any exp below).
-  __m512 mx = _mm512_set1_ps(neg_inf<float>());
-  for (int64_t i = 0; i < n; i += 16)
-    mx = _mm512_mask_max_ps(mx, tail_mask(n - i), _mm512_maskz_loadu_ps(tail_mask(n - i), x + i), mx);
-  const __m512 neg = _mm512_set1_ps(-_mm512_reduce_max_ps(mx));
-  // ort_lane_sum with 16 lanes: element i into lane i % 16.
-  __m512 acc = _mm512_setzero_ps();
+  __m512 mx[R], neg[R], acc[R];
+  for (int r = 0; r < R; ++r) mx[r] = _mm512_set1_ps(neg_inf<float>());
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    const __m512 e = ort_exp_avx512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + i), neg));
-    _mm512_mask_storeu_ps(y + i, k, e);
-    acc = _mm512_mask_add_ps(acc, k, acc, e);
+    for (int r = 0; r < R; ++r)
+      mx[r] = _mm512_mask_max_ps(mx[r], k, _mm512_maskz_loadu_ps(k, x + r * n + i), mx[r]);
   }
-  alignas(64) float a[16];
-  _mm512_store_ps(a, acc);
-  for (int j = 0; j < 8; ++j) a[j] += a[j + 8];
-  const float sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  const __m512 inv = _mm512_set1_ps(1.0f / sum);
+  for (int r = 0; r < R; ++r) {
+    neg[r] = _mm512_set1_ps(-_mm512_reduce_max_ps(mx[r]));
+    acc[r] = _mm512_setzero_ps();
+  }
+  // ort_lane_sum with 16 lanes: element i into lane i % 16.
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    _mm512_mask_storeu_ps(y + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, y + i), inv));
+    for (int r = 0; r < R; ++r) {
+      const __m512 e = ort_exp_avx512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + r * n + i), neg[r]));
+      _mm512_mask_storeu_ps(y + r * n + i, k, e);
+      acc[r] = _mm512_mask_add_ps(acc[r], k, acc[r], e);
+    }
+  }
+  __m512 inv[R];
+  for (int r = 0; r < R; ++r) {
+    alignas(64) float a[16];
+    _mm512_store_ps(a, acc[r]);
+    for (int j = 0; j < 8; ++j) a[j] += a[j + 8];
+    const float sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    inv[r] = _mm512_set1_ps(1.0f / sum);
+  }
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    for (int r = 0; r < R; ++r)
+      _mm512_mask_storeu_ps(y + r * n + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, y + r * n + i), inv[r]));
   }
 }
 
 template <SM K>
 SW_AVX512 void softmax_rows_avx512(const float* x, float* y, int64_t r0, int64_t r1, int64_t n) {
-  for (int64_t r = r0; r < r1; ++r) {
-    if constexpr (K == SM::Softmax) softmax_row_avx512(x + r * n, y + r * n, n);
+  int64_t r = r0;
+  if constexpr (K == SM::Softmax)
+    for (; r + 4 <= r1; r += 4) softmax_rows_block_avx512<4>(x + r * n, y + r * n, n);
+  for (; r < r1; ++r) {
+    if constexpr (K == SM::Softmax) softmax_rows_block_avx512<1>(x + r * n, y + r * n, n);
     else softmax_row<K, float, IsaAvx512>(x + r * n, y + r * n, n);
   }
 }
