@@ -171,5 +171,9 @@ std::vector<std::string> registered_ops();
 int64_t normalize_axis(const BuildContext& ctx, int64_t axis, int64_t rank);
 // Numpy-style broadcast of two shapes; fails on mismatch.
 Shape broadcast_shapes(const BuildContext& ctx, const Shape& a, const Shape& b);
+// For each element of `target` (row-major), the index of the element of a
+// tensor of shape s that numpy broadcasting reads there; empty when s equals
+// target. Fails, naming `what`, when s does not broadcast to target.
+std::vector<int64_t> broadcast_index(const BuildContext& ctx, const Shape& target, Shape s, const char* what);
 
 }  // namespace saywhen::rt

@@ -775,13 +775,16 @@ class OrtFusions : GraphIndex {
   }
 
   // quantize_dynamic's weight product, from node `cast` on:
-  //   Cast<float>(MatMulInteger(a, B, a_zp, b_zp)) * s  [+ bias]
-  // -> saywhen.MatMulIntegerToFloat(a, B, a_zp, b_zp, s [, bias]), with B a
-  // constant matrix [K, N], s a scalar or [N] whose shape is known here (a
-  // constant, or a Mul of DynamicQuantizeLinear's scale by a constant), and
-  // bias a constant float vector [N] (either Add order). The epilogue rounds
-  // after the product and after the sum as the nodes do, so the values are
-  // the same; it only saves passes over memory.
+  //   Cast<float>(MatMulInteger(a, B, a_zp, b_zp)) * s  [+ bias]  [+ addend]
+  // -> saywhen.MatMulIntegerToFloat(a, B, a_zp, b_zp, s [, bias [, addend]]),
+  // with B a constant matrix [K, N], s a scalar or [N] whose shape is known
+  // here (a constant, or a Mul of DynamicQuantizeLinear's scale by a
+  // constant), bias a constant float vector [N] (either Add order), and addend
+  // any float tensor (a transformer's residual stream; the kernel broadcasts
+  // it when its shape is not the product's). The epilogue rounds after the
+  // product and after each sum as the nodes do, so the values are the same;
+  // it only saves passes over memory. ORT stops before the addend; a float
+  // sum is the same either way round.
   void fuse_matmul_integer(size_t cast, std::set<size_t>& removed) {
     const Node& c = g_.nodes[cast];
     if (!is(c, "Cast") || c.inputs.size() != 1 || c.outputs.size() != 1 || removed.count(cast)) return;
@@ -817,17 +820,28 @@ class OrtFusions : GraphIndex {
         last = i_add;
       }
     }
+    // An Add of anything else reading only that: placed at the Add, which
+    // comes after whatever computes its other input.
+    std::string addend;
+    const size_t i_res = sole_reader(g_.nodes[last].outputs[0]);
+    if (i_res != kNone && !removed.count(i_res) && is(g_.nodes[i_res], "Add") && g_.nodes[i_res].outputs.size() == 1)
+      addend = other_input(g_.nodes[i_res], g_.nodes[last].outputs[0]);
     Node f;
     f.name = mi->name + "/saywhen_MatMulIntegerToFloat";
     f.op_type = "MatMulIntegerToFloat";
     f.domain = "saywhen";
     f.inputs = {mi->inputs[0], mi->inputs[1], mi->inputs.size() > 2 ? mi->inputs[2] : "",
                 mi->inputs.size() > 3 ? mi->inputs[3] : "", scale};
-    if (!bias.empty()) f.inputs.push_back(bias);
-    f.outputs = g_.nodes[last].outputs;
+    if (!bias.empty() || !addend.empty()) f.inputs.push_back(bias);
+    if (!addend.empty()) f.inputs.push_back(addend);
     removed.insert(i_mi);
     removed.insert(cast);
     if (last != i_mul) removed.insert(i_mul);
+    if (!addend.empty()) {
+      removed.insert(last);
+      last = i_res;
+    }
+    f.outputs = g_.nodes[last].outputs;
     g_.nodes[last] = std::move(f);
     model_.opsets.emplace("saywhen", 1);
   }

@@ -19,7 +19,7 @@ namespace {
 struct Case {
   int64_t M, N, K;
   bool b_unsigned, b_trans, with_bzp, requant, y_signed;
-  int dequant = 0;  // float output: 1 scale only, 2 scale and bias
+  int dequant = 0;  // float output: 1 scale only, 2 scale and bias, 3 scale, bias and an addend
 };
 
 std::vector<uint8_t> run_case(QIsa isa, const Case& c, uint32_t seed, int64_t split_m = 0) {
@@ -66,10 +66,13 @@ std::vector<uint8_t> run_case(QIsa isa, const Case& c, uint32_t seed, int64_t sp
   if (c.dequant) {
     g.scale = nullptr;
     g.dq_scale = scale.data();
-    g.dq_bias = c.dequant == 2 ? fbias.data() : nullptr;
+    g.dq_bias = c.dequant >= 2 ? fbias.data() : nullptr;
   }
   const size_t elem = c.requant && !c.dequant ? 1 : 4;
   const int64_t ldc = c.N + 3;
+  std::vector<float> addend(static_cast<size_t>(c.M * ldc));
+  for (auto& v : addend) v = std::uniform_real_distribution<float>(-3.0f, 3.0f)(rng);
+  if (c.dequant == 3) g.dq_addend = addend.data();
   std::vector<uint8_t> C(static_cast<size_t>(c.M * ldc) * elem, 0xCD);
   g.C = C.data(), g.ldc = ldc;
   if (split_m > 0) {
@@ -129,7 +132,7 @@ int check_random_cases(std::mt19937& rng, int iterations, const std::function<vo
     c.with_bzp = rng() & 1;
     c.requant = rng() & 1;
     c.y_signed = rng() & 1;
-    c.dequant = static_cast<int>(rng() % 3);
+    c.dequant = static_cast<int>(rng() % 4);
     const uint32_t seed = static_cast<uint32_t>(rng());
     const std::vector<uint8_t> ref = run_case(QIsa::Ref, c, seed);
     for (QIsa isa : fast_isas()) {
@@ -691,6 +694,57 @@ TEST(OrtFusion, DynamicQuantizedMatMulBecomesMatMulIntegerToFloat) {
     ASSERT_EQ(r.outputs[0].shape(), ref.shape());
     for (int64_t i = 0; i < M * N; ++i)
       ASSERT_EQ(r.outputs[0].data<float>()[i], ref.data<float>()[i]) << "element " << i << " threads " << threads;
+  }
+}
+
+// The residual Add after the weight product joins the epilogue: in it when the
+// residual has the product's shape, after the product when it only broadcasts
+// (to the product's shape or a larger one). Against the same graph with the
+// product's sum also a graph output (so the Add stays a node): the same floats.
+TEST(OrtFusion, ResidualAddJoinsMatMulIntegerToFloat) {
+  std::mt19937 rng(12);
+  const int64_t M = 21, K = 64, N = 40;
+  const Tensor w = make_s8({K, N}, rng);
+  std::vector<float> bias(N);
+  for (auto& v : bias) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+  auto graph = [&](bool with_bias, bool expose_sum) {
+    GraphBuilder b;
+    b.input("x", DType::Float32);
+    b.input("r", DType::Float32);
+    b.init("w", w);
+    b.init("w_s", scalar_f(0.0041f));
+    b.init("w_z", Tensor(DType::Int8, {}));
+    b.init("bias", vec_f(bias));
+    b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"});
+    b.node("Mul", {"xs", "w_s"}, {"s"});
+    b.node("MatMulInteger", {"xq", "w", "xz", "w_z"}, {"acc"});
+    GraphBuilder::attr(b.node("Cast", {"acc"}, {"accf"}), "to", static_cast<int64_t>(DType::Float32));
+    b.node("Mul", {"accf", "s"}, {"prod"});
+    if (with_bias) b.node("Add", {"prod", "bias"}, {"y"});
+    b.node("Add", {"r", with_bias ? "y" : "prod"}, {"z"});
+    b.output("z");
+    if (expose_sum) b.output(with_bias ? "y" : "prod");
+    return b.m;
+  };
+  auto rand_f = [&](const Shape& s) {
+    Tensor t(DType::Float32, s);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::uniform_real_distribution<float>(-3.0f, 3.0f)(rng);
+    return t;
+  };
+  const Tensor x = rand_f({M, K});
+  for (const Shape& rs : {Shape{M, N}, Shape{N}, Shape{M, 1}, Shape{3, M, N}}) {
+    const Tensor r = rand_f(rs);
+    for (bool with_bias : {true, false})
+      for (int threads : {1, 2}) {
+        const RunResult fused = run_graph(graph(with_bias, false), true, {{"x", x}, {"r", r}}, threads);
+        const RunResult plain = run_graph(graph(with_bias, true), true, {{"x", x}, {"r", r}}, threads);
+        EXPECT_TRUE(has_op(fused, "saywhen.MatMulIntegerToFloat"));
+        EXPECT_FALSE(has_op(fused, "Add")) << shape_str(rs);
+        EXPECT_TRUE(has_op(plain, "Add"));
+        ASSERT_EQ(fused.outputs[0].shape(), plain.outputs[0].shape()) << shape_str(rs);
+        EXPECT_EQ(std::memcmp(fused.outputs[0].raw(), plain.outputs[0].raw(), fused.outputs[0].nbytes()), 0)
+            << shape_str(rs) << " bias " << with_bias << " threads " << threads;
+      }
   }
 }
 

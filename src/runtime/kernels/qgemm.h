@@ -58,6 +58,7 @@ struct QGemmArgs {
   // set, else int32.
   const float* dq_scale = nullptr;  // [N]
   const float* dq_bias = nullptr;   // [N] or null
+  const float* dq_addend = nullptr;  // laid out as C (ldc) or null: added last, a residual Add fused in
   const float* scale = nullptr;  // [N]
   int32_t y_zp = 0;
   bool y_signed = false;

@@ -109,6 +109,7 @@ __attribute__((noinline)) void tile(const QGemmArgs& g, const Epilogue& ep, cons
       if (g.dq_scale) {
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(c), dq_scale);
         if (g.dq_bias) f = _mm256_add_ps(f, dq_bias);
+        if (g.dq_addend) f = _mm256_add_ps(f, _mm256_maskload_ps(g.dq_addend + (m + i) * g.ldc + n, mask));
         _mm256_maskstore_ps(static_cast<float*>(g.C) + (m + i) * g.ldc + n, mask, f);
         continue;
       }

@@ -87,6 +87,7 @@ void store_rows_as(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t ro
   const int32_t* const row_sum = g.row_sum;
   const float* const scale_p = kOut == Out::Float ? g.dq_scale : g.scale;
   const float* const bias_p = g.dq_bias;
+  const float* const addend_p = g.dq_addend;
   void* const C = g.C;
   // The requantization clamp, in units before the output zero point is added.
   const __m512 lo = _mm512_set1_ps(static_cast<float>((g.y_signed ? -128 : 0) - g.y_zp));
@@ -109,6 +110,8 @@ void store_rows_as(const QGemmArgs& g, const int32_t* acc, int64_t m, int64_t ro
       if constexpr (kOut == Out::Float) {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(c), scale);
         if (with_bias) f = _mm512_add_ps(f, bias);
+        if (addend_p)
+          f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, addend_p + (m + i) * ldc + n));
         _mm512_mask_storeu_ps(static_cast<float*>(C) + (m + i) * ldc + n, mask, f);
       } else if constexpr (kOut == Out::Int32) {
         _mm512_mask_storeu_epi32(static_cast<int32_t*>(C) + (m + i) * ldc + n, mask, c);

@@ -213,6 +213,7 @@ void gemm_ref(const QGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1
       if (a.dq_scale) {
         float f = static_cast<float>(acc) * a.dq_scale[n];
         if (a.dq_bias) f = f + a.dq_bias[n];
+        if (a.dq_addend) f = f + a.dq_addend[m * a.ldc + n];
         static_cast<float*>(a.C)[m * a.ldc + n] = f;
         continue;
       }

@@ -12,12 +12,14 @@
 //                    pattern (matching it matters more than float accuracy).
 //   saywhen.QLut     (x, x_scale, x_zp, y_scale, y_zp) attr body (graph):
 //                    Q(body(DQ(x))) for an elementwise body, as a byte table.
-//   saywhen.MatMulIntegerToFloat (a, b, a_zp, b_zp, scale [, bias])
-//                    Add(Mul(Cast<float>(MatMulInteger(a, b, a_zp, b_zp)),
-//                    scale), bias), the tail of every weight product that
-//                    ONNX Runtime's quantize_dynamic writes: dequantized in
-//                    the GEMM's epilogue instead of three passes over the
-//                    output, with the same two roundings.
+//   saywhen.MatMulIntegerToFloat (a, b, a_zp, b_zp, scale [, bias [, addend]])
+//                    Add(Add(Mul(Cast<float>(MatMulInteger(a, b, a_zp, b_zp)),
+//                    scale), bias), addend), the tail of every weight product
+//                    that ONNX Runtime's quantize_dynamic writes, and the
+//                    residual Add after it: dequantized in the GEMM's epilogue
+//                    instead of four passes over the output, with the same
+//                    three roundings. An addend of the product's shape is added
+//                    there; one that broadcasts otherwise, after the product.
 //
 // All integer products go through the int8 GEMM layer (qgemm.h). Requantization
 // follows ONNX Runtime's MLAS: scale = a_scale * b_scale / y_scale in float,
@@ -415,7 +417,7 @@ MatMulGeom matmul_geometry(BuildContext& ctx, Shape sa, Shape sb, bool trans_b, 
 // Node input indices of the operands and parameters (-1 = not an input).
 struct GemmInputs {
   int a, b, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, bias;
-  int dq_scale = -1, dq_bias = -1;  // float output (saywhen.MatMulIntegerToFloat)
+  int dq_scale = -1, dq_bias = -1, dq_addend = -1;  // float output (saywhen.MatMulIntegerToFloat)
 };
 
 // Parameters shared by the matrix-product kernels once built.
@@ -427,8 +429,14 @@ struct GemmPlan {
   bool a_signed = false, b_unsigned = false, trans_b = false;
   PackedB pb;
   StaticColumns cols;
+  // saywhen.MatMulIntegerToFloat's addend: in the epilogue when it has the
+  // product's shape; otherwise the product goes to scratch and the broadcast
+  // sum to the output (index vectors as broadcast_index gives them).
+  int in_addend = -1;
+  bool addend_after = false;
+  std::vector<int64_t> product_idx, addend_idx;
   // scratch
-  size_t s_a = 0, s_packed = 0, s_colsum = 0, s_coloff = 0, s_bzp = 0, s_scale = 0, s_rowsum = 0;
+  size_t s_a = 0, s_packed = 0, s_colsum = 0, s_coloff = 0, s_bzp = 0, s_scale = 0, s_rowsum = 0, s_product = 0;
 };
 
 // Packs every B matrix of a (constant or run-time) tensor.
@@ -540,7 +548,8 @@ class GemmKernel final : public Kernel {
       proto.dq_scale = scale;
       if (const Tensor* bias = resolve(p.q.dq_bias, rc)) proto.dq_bias = bias->data<float>();
     }
-    uint8_t* out = static_cast<uint8_t*>(rc.out(0).raw());
+    uint8_t* out = static_cast<uint8_t*>(p.addend_after ? scratch + p.s_product : rc.out(0).raw());
+    const float* addend = p.in_addend >= 0 && !p.addend_after ? rc.in(p.in_addend).data<float>() : nullptr;
     const size_t esize = p.q.requant ? 1 : 4;
     auto args = [&](int64_t i) {
       QGemmArgs x = proto;
@@ -551,9 +560,19 @@ class GemmKernel final : public Kernel {
       x.b_zp = any_bzp ? bzp + g.b_mat[u] * N : nullptr;
       x.row_sum = row_sums ? row_sums + g.a_mat[u] * g.M : nullptr;
       x.C = out + u * static_cast<size_t>(g.M * N) * esize;
+      if (addend) x.dq_addend = addend + u * static_cast<size_t>(g.M * N);
       return x;
     };
     run_products(p.isa, static_cast<int64_t>(g.a_mat.size()), g.M, N, args, rc.pool);
+    if (p.addend_after) {
+      const float* prod = reinterpret_cast<const float*>(out);
+      const float* add = rc.in(p.in_addend).data<float>();
+      float* y = rc.out(0).data<float>();
+      const int64_t total = rc.out(0).numel();
+      for (int64_t e = 0; e < total; ++e)
+        y[e] = prod[p.product_idx.empty() ? e : p.product_idx[static_cast<size_t>(e)]] +
+               add[p.addend_idx.empty() ? e : p.addend_idx[static_cast<size_t>(e)]];
+    }
 
     if (p.q.a_zp_per_row) {
       // (a - za[m]) : the GEMM used za = 0, so remove za[m] * (colsum - K zb) per row.
@@ -660,6 +679,20 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
       if (shape_numel(bs) != N || bs.back() != N) ctx.fail("bias of shape " + shape_str(bs) + " must have N elements");
     }
   }
+  ScratchLayout s;
+  if (in.dq_addend >= 0 && ctx.has_input(in.dq_addend)) {
+    ctx.expect_dtype(in.dq_addend, {DType::Float32});
+    p.in_addend = in.dq_addend;
+    const Shape& as = ctx.input_shape(in.dq_addend);
+    if (as != out_shape) {
+      const Shape full = broadcast_shapes(ctx, out_shape, as);
+      ctx.set_output(0, DType::Float32, full);
+      p.addend_after = true;
+      p.product_idx = broadcast_index(ctx, full, out_shape, "product");
+      p.addend_idx = broadcast_index(ctx, full, as, "addend");
+      p.s_product = s.add(sizeof(float) * static_cast<size_t>(shape_numel(out_shape)));
+    }
+  }
   if (q.bias.input >= 0) {
     ctx.expect_dtype(q.bias.input, {DType::Int32});
     const int64_t nb = shape_numel(ctx.input_shape(q.bias.input));
@@ -702,7 +735,6 @@ std::unique_ptr<Kernel> build_gemm(BuildContext& ctx, const GemmInputs& in, bool
     }
   }
 
-  ScratchLayout s;
   const int64_t a_elems = shape_numel(ctx.input_shape(in.a));
   if (p.a_signed) p.s_a = s.add(static_cast<size_t>(a_elems));
   if (!p.pb.bytes) {
@@ -1107,10 +1139,11 @@ std::unique_ptr<Kernel> build_matmul_integer(BuildContext& ctx) {
 
 // saywhen.MatMulIntegerToFloat (see the top of the file).
 std::unique_ptr<Kernel> build_matmul_integer_to_float(BuildContext& ctx) {
-  ctx.expect_inputs(5, 6);
+  ctx.expect_inputs(5, 7);
   GemmInputs in{0, 1, -1, 2, -1, 3, -1, -1, -1};
   in.dq_scale = 4;
   in.dq_bias = 5;
+  in.dq_addend = 6;
   return build_gemm(ctx, in, false, false);
 }
 

@@ -1129,36 +1129,6 @@ SW_AVX2 void layernorm_avx2(const float* x, float* y, const float* scale, const 
 }
 #endif
 
-// Index of each normalised element's scale/bias entry when Scale or B only
-// broadcasts to the normalised shape (numpy rules); empty when they match.
-std::vector<int64_t> broadcast_index(const BuildContext& ctx, const Shape& target, Shape s, const char* what) {
-  while (s.size() > target.size() && s.front() == 1) s.erase(s.begin());
-  if (s.size() > target.size()) ctx.fail(std::string(what) + " shape " + shape_str(s) + " does not broadcast to " + shape_str(target));
-  Shape full(target.size() - s.size(), 1);
-  full.insert(full.end(), s.begin(), s.end());
-  if (full == target) return {};
-  for (size_t i = 0; i < target.size(); ++i)
-    if (full[i] != 1 && full[i] != target[i])
-      ctx.fail(std::string(what) + " shape " + shape_str(s) + " does not broadcast to " + shape_str(target));
-  const int64_t n = shape_numel(target);
-  std::vector<int64_t> idx(static_cast<size_t>(n));
-  Shape stride(target.size(), 0);
-  int64_t st = 1;
-  for (size_t i = target.size(); i-- > 0;) {
-    stride[i] = full[i] == 1 ? 0 : st;
-    st *= full[i];
-  }
-  for (int64_t e = 0; e < n; ++e) {
-    int64_t rem = e, off = 0;
-    for (size_t i = target.size(); i-- > 0;) {
-      off += (rem % target[i]) * stride[i];
-      rem /= target[i];
-    }
-    idx[static_cast<size_t>(e)] = off;
-  }
-  return idx;
-}
-
 std::unique_ptr<Kernel> build_layernorm(BuildContext& ctx) {
   ctx.expect_inputs(2, 3);
   const DType dt = ctx.input_dtype(0);
