@@ -1,7 +1,8 @@
 // Float32 inner loops of the elementwise kernels, compiled once per ISA
 // (elementwise.cpp for the baseline, elementwise_avx2.cpp, elementwise_avx512.cpp)
 // from the same source in elementwise_math.h and picked at run time, so every
-// variant computes the same approximations and only the vector width differs.
+// variant computes the same approximations and only the vector width differs
+// (GELU's AVX-512 loop is written in intrinsics, with the FMA variants' bits).
 #pragma once
 
 #include <cstdint>
