@@ -646,7 +646,9 @@ TEST(ElementwiseKernels, ThreadedUnaryMatchesSingleThread) {
 // (and so must saywhen: the unfused graph differs from it in 96 of the 128
 // values): output bits hashed (FNV-1a) and compared with ORT 1.32's
 // (ORT_ENABLE_ALL, 1 thread, x86-64 with AVX-512). Inputs from a formula the
-// recording script shares.
+// recording script (tests/runtime/ort_parity_hashes.py) shares, and one softmax
+// row whose exponentials fall below 2^-126, where MLAS's AVX-512 kernel rounds
+// p * 2^m once (vscalefps).
 TEST(OrtParity, NormalisationsAndSoftmaxBitForBit) {
   if (!saywhen::rt::cpu().avx512) GTEST_SKIP() << "recorded on an AVX-512 CPU (its softmax sums 16 lanes)";
   auto vals = [](int64_t n, uint64_t seed, float scale) {
@@ -684,11 +686,18 @@ TEST(OrtParity, NormalisationsAndSoftmaxBitForBit) {
   b.node("LayerNormalization", {"x5", "G5", "B5"}, {"y_ln5"});
   set_attr(b.node("Softmax", {"x40"}, {"y_sm"}), "axis", int64_t{-1});
   set_attr(b.node("Softmax", {"x20"}, {"y_smc"}), "axis", int64_t{1});
+  const std::vector<uint32_t> subnormal_bits = {0x00000000, 0xc2b1729d, 0xc2b187b1, 0xc2b19ce2, 0xc2b1b2bd, 0xc2b1c8d0,
+                                                0xc2b1e007, 0xc2b1f665, 0xc2b20bd6, 0xc2b2230b, 0xc2b2ffec, 0xc2b32cf0,
+                                                0xc2b357df, 0xc2b3813c, 0xc2b4822a, 0xc2b4dca3, 0xc2b63023};
+  const int64_t n_sub = static_cast<int64_t>(subnormal_bits.size());
+  b.input("xsub", onnx::TensorProto::FLOAT, {1, n_sub});
+  b.node("Softmax", {"xsub"}, {"y_smsub"});
   const std::vector<std::pair<const char*, uint64_t>> want = {{"y_skip", 0x72de4782f63eb397ull},
                                                               {"y_ln16", 0x1fc12e294269f165ull},
                                                               {"y_ln5", 0xf70d648724a02a90ull},
                                                               {"y_sm", 0xaf7a59389e3374f3ull},
-                                                              {"y_smc", 0x5901a5d0de8e6b61ull}};
+                                                              {"y_smc", 0x5901a5d0de8e6b61ull},
+                                                              {"y_smsub", 0x8dced405e496f7a7ull}};
   for (const auto& w : want) b.output(w.first);
   saywhen::Session s(b.load());
   for (const In& in : ins) {
@@ -696,6 +705,9 @@ TEST(OrtParity, NormalisationsAndSoftmaxBitForBit) {
                         in.scale);
     s.set_input(in.name, make<float>(DType::Float32, in.shape, v));
   }
+  std::vector<float> xsub;
+  for (uint32_t u : subnormal_bits) xsub.push_back(std::bit_cast<float>(u));
+  s.set_input("xsub", make<float>(DType::Float32, {1, n_sub}, xsub));
   s.run();
   for (size_t o = 0; o < want.size(); ++o) {
     const Tensor& y = s.output(std::string(want[o].first));

@@ -120,10 +120,12 @@ SW_INLINE float ort_exp(float x) {
   p = ort_madd<P>(p, r, 0x1.fffff6p-2f);
   p = ort_madd<P>(p, r, 1.0f);
   p = ort_madd<P>(p, r, 1.0f);
-  // 2^m as 2^hi * 2^lo with hi >= -126: the first product is exact, the
-  // second rounds once, into the subnormals if it must.
+  // 2^m as 2^hi * 2^lo, lo 0 or (below 2^-126) -64: the first product is
+  // a normal float, so exact, and the second rounds once, into the
+  // subnormals if it must: vscalefps's one rounding. (hi = -126 would round
+  // twice where p < 1.)
   const int32_t mi = static_cast<int32_t>(m);
-  const int32_t hi = mi < -126 ? -126 : mi;
+  const int32_t hi = mi < -126 ? mi + 64 : mi;
   const float s_hi = std::bit_cast<float>(static_cast<uint32_t>(hi + 127) << 23);
   const float s_lo = std::bit_cast<float>(static_cast<uint32_t>(mi - hi + 127) << 23);
   return (p * s_hi) * s_lo;
@@ -721,8 +723,8 @@ SW_AVX2 void softmax_rows_avx2(const float* x, float* y, int64_t r0, int64_t r1,
 // of ort_exp<IsaAvx2> (FMA), then ort_lane_sum's 16-lane sum, so the bits of
 // softmax_row with 16 lanes, in about 60 % of the time GCC's code for it took.
 SW_AVX512 SW_INLINE __m512 ort_exp_avx512(__m512 x) {
-  const __m512 floor_x = _mm512_set1_ps(-103.9720840454f);
-  x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, floor_x, _CMP_LT_OQ), x, floor_x);
+  // max(floor, x), in that operand order, keeps a NaN x as the select does.
+  x = _mm512_max_ps(_mm512_set1_ps(-103.9720840454f), x);
   const __m512 bias = _mm512_set1_ps(12582912.0f);
   const __m512 m = _mm512_sub_ps(_mm512_fmadd_ps(_mm512_set1_ps(1.44269504088896341f), x, bias), bias);
   __m512 r = _mm512_fmadd_ps(m, _mm512_set1_ps(-6.93145752e-1f), x);
@@ -733,12 +735,9 @@ SW_AVX512 SW_INLINE __m512 ort_exp_avx512(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0x1.fffff6p-2f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  const __m512i mi = _mm512_cvttps_epi32(m);
-  const __m512i hi = _mm512_max_epi32(mi, _mm512_set1_epi32(-126));
-  const __m512i e127 = _mm512_set1_epi32(127);
-  const __m512 s_hi = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(hi, e127), 23));
-  const __m512 s_lo = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(mi, hi), e127), 23));
-  return _mm512_mul_ps(_mm512_mul_ps(p, s_hi), s_lo);
+  // p * 2^m with one rounding: ort_exp's (p * 2^hi) * 2^lo, whose first
+  // product is exact, rounds the same exact value once.
+  return _mm512_scalef_ps(p, m);
 }
 
 SW_AVX512 SW_INLINE __mmask16 tail_mask(int64_t left) {
