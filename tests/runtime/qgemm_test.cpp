@@ -278,6 +278,47 @@ TEST(QuantizeLinear, RoundsAsTrueDivision) {
   }
 }
 
+TEST(QuantizeLinear, InRangeFormRoundsAsTrueDivision) {
+  // DynamicQuantizeLinear's form (no clamp: every x inside the range that gave
+  // the scale) against the ONNX formula, on ranges with zero at either end or
+  // inside, values at and next to half-integer quotients (including the range's
+  // ends), NaNs, signed zeros, and every tail length.
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (int trial = 0; trial < 300; ++trial) {
+    const float mag = std::ldexp(1.0f, static_cast<int>(rng() % 40) - 20);
+    const float a = trial % 3 == 0 ? 0.0f : -unit(rng) * mag, b = trial % 3 == 1 ? 0.0f : unit(rng) * mag;
+    const int64_t n = 1 + static_cast<int64_t>(rng() % 300);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = a + (b - a) * unit(rng);
+    float lo = 0, hi = 0;
+    min_max_with_zero(x.data(), n, &lo, &hi);
+    const float scale = (hi - lo) / 255.0f;
+    if (scale == 0) continue;
+    const int32_t zp = static_cast<int32_t>(std::nearbyint(std::min(255.0f, std::max(0.0f, 0.0f - lo / scale))));
+    // Half-integer multiples of the scale that stay inside [lo, hi], and their neighbours.
+    for (int64_t i = 0; i + 3 <= n && i < 60; i += 3) {
+      const float at = (std::floor(unit(rng) * 255.0f) - static_cast<float>(zp) + 0.5f) * scale;
+      if (at <= lo || at >= hi) continue;
+      x[static_cast<size_t>(i)] = at;
+      x[static_cast<size_t>(i + 1)] = std::nextafter(at, hi);
+      x[static_cast<size_t>(i + 2)] = std::nextafter(at, lo);
+    }
+    x[rng() % x.size()] = lo;
+    x[rng() % x.size()] = hi;
+    if (trial % 5 == 0) x[rng() % x.size()] = std::numeric_limits<float>::quiet_NaN();
+    if (trial % 7 == 0) x[rng() % x.size()] = -0.0f;
+    std::vector<uint8_t> want(x.size()), got(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {  // the ONNX formula, with a true division
+      const float f = std::isnan(x[i]) ? -static_cast<float>(zp)
+                                       : std::clamp(x[i] / scale, -static_cast<float>(zp), 255.0f - static_cast<float>(zp));
+      want[i] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(f)) + zp);
+    }
+    quantize_u8_in_range(x.data(), got.data(), n, scale, zp);
+    ASSERT_EQ(got, want) << "trial " << trial << " n=" << n << " scale=" << scale << " zp=" << zp;
+  }
+}
+
 }  // namespace
 }  // namespace saywhen::rt
 

@@ -87,6 +87,10 @@ inline int32_t qgemm_requant_hi(bool y_signed) { return y_signed ? 127 : 255; }
 //   dequantize: x = float(q - zp) * scale
 enum class QType { U8, S8, U16, S16, S32 };
 void quantize_linear(const float* x, void* y, QType type, int64_t n, float scale, int32_t zp);
+// quantize_linear to uint8 for DynamicQuantizeLinear: every x (NaNs aside)
+// lies within the range [lo, hi] that gave scale = (hi - lo) / 255, which
+// lets the fast path skip the clamp. The same bytes.
+void quantize_u8_in_range(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp);
 void dequantize_linear(const void* x, QType type, float* y, int64_t n, float scale, int32_t zp);
 
 // One row of the QLinearSoftmax output (see saywhen.QSoftmax): for each x,
@@ -122,6 +126,7 @@ void row_sums_avx512(const uint8_t* A, int64_t lda, int64_t M, int64_t K, int32_
 
 void min_max_with_zero_avx512(const float* x, int64_t n, float* lo, float* hi);
 void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed);
+void quantize_u8_in_range_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp);
 void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, int32_t zp, bool is_signed);
 
 // Portable column sums of B as stored (for the packers without a fast path).

@@ -267,12 +267,20 @@ void min_max_with_zero_avx512(const float* x, int64_t n, float* lo, float* hi) {
 // below 512 in magnitude matter: there 1.5 ulp is under 1e-4. Blocks with a
 // quotient further than 0.499 from the nearest integer are divided after all
 // (about 0.2 % of the quotients, a few percent of the blocks).
-void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {
+// kInRange (DynamicQuantizeLinear: every x within the range that gave the
+// scale, so |x / scale| <= 256): the clamp is left to the saturating packs,
+// which clamp the same integers (a NaN converts to INT_MIN and saturates to
+// the low end, where the clamp sends it too).
+template <bool kInRange>
+void quantize_u8_blocks(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {
   const __m512 vs = _mm512_set1_ps(scale);
   const __m512 lo = _mm512_set1_ps(static_cast<float>((is_signed ? -128 : 0) - zp));
   const __m512 hi = _mm512_set1_ps(static_cast<float>((is_signed ? 127 : 255) - zp));
   const __m512i vz = _mm512_set1_epi32(zp);
-  auto to_int = [&](__m512 f) { return _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(f, lo), hi)), vz); };
+  auto to_int = [&](__m512 f) {
+    if constexpr (!kInRange) f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(f), vz);
+  };
   int64_t i = 0;
   // A subnormal or huge scale has no usable reciprocal (0 * inf would give NaN).
   const float inv = 1.0f / scale;
@@ -282,27 +290,36 @@ void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int3
     // packs leaves 128-bit lane k holding elements 4k..4k+3 of each vector.
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     for (; i + 64 <= n; i += 64) {
-      __m512 v[4], r[4];
+      __m512 v[4], q[4];
       __mmask16 near = 0;
       for (int u = 0; u < 4; ++u) {
         v[u] = _mm512_loadu_ps(x + i + 16 * u);
-        const __m512 q = _mm512_mul_ps(v[u], vinv);
-        r[u] = _mm512_roundscale_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512 d = _mm512_abs_ps(_mm512_sub_ps(q, r[u]));
+        q[u] = _mm512_mul_ps(v[u], vinv);
+        // q - round(q) in one instruction; cvtps rounds q the same way below.
+        const __m512 d = _mm512_abs_ps(_mm512_reduce_ps(q[u], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         near = static_cast<__mmask16>(near | _mm512_cmp_ps_mask(d, near_limit, _CMP_GT_OQ));
       }
       if (near)
-        for (int u = 0; u < 4; ++u) r[u] = _mm512_div_ps(v[u], vs);
-      const __m512i w01 = _mm512_packs_epi32(to_int(r[0]), to_int(r[1]));
-      const __m512i w23 = _mm512_packs_epi32(to_int(r[2]), to_int(r[3]));
+        for (int u = 0; u < 4; ++u) q[u] = _mm512_div_ps(v[u], vs);
+      const __m512i w01 = _mm512_packs_epi32(to_int(q[0]), to_int(q[1]));
+      const __m512i w23 = _mm512_packs_epi32(to_int(q[2]), to_int(q[3]));
       const __m512i b = is_signed ? _mm512_packs_epi16(w01, w23) : _mm512_packus_epi16(w01, w23);
       _mm512_storeu_si512(y + i, _mm512_permutexvar_epi32(order, b));
     }
   }
   for (; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
-    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, to_int(_mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs)));
+    const __m512 f = _mm512_min_ps(_mm512_max_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs), lo), hi);
+    _mm512_mask_cvtepi32_storeu_epi8(y + i, m, _mm512_add_epi32(_mm512_cvtps_epi32(f), vz));
   }
+}
+
+void quantize_u8_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp, bool is_signed) {
+  quantize_u8_blocks<false>(x, y, n, scale, zp, is_signed);
+}
+
+void quantize_u8_in_range_avx512(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp) {
+  quantize_u8_blocks<true>(x, y, n, scale, zp, false);
 }
 
 void dequantize_u8_avx512(const uint8_t* x, float* y, int64_t n, float scale, int32_t zp, bool is_signed) {

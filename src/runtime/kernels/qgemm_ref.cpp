@@ -118,6 +118,11 @@ void dequantize_scalar(const T* x, float* y, int64_t n, float scale, int32_t zp)
 
 }  // namespace
 
+void quantize_u8_in_range(const float* x, uint8_t* y, int64_t n, float scale, int32_t zp) {
+  if (cpu().avx512) return qgemm_detail::quantize_u8_in_range_avx512(x, y, n, scale, zp);
+  quantize_linear(x, y, QType::U8, n, scale, zp);
+}
+
 void quantize_linear(const float* x, void* y, QType type, int64_t n, float scale, int32_t zp) {
   switch (type) {
     case QType::U8:

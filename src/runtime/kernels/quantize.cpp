@@ -240,7 +240,7 @@ std::unique_ptr<Kernel> build_dynamic_quantize_linear(BuildContext& ctx) {
       std::memset(rc.out(0).raw(), 0, static_cast<size_t>(x.numel()));
       return;
     }
-    quantize_linear(xp, rc.out(0).raw(), QType::U8, x.numel(), scale, zp);
+    quantize_u8_in_range(xp, rc.out(0).data<uint8_t>(), x.numel(), scale, zp);
   });
 }
 
