@@ -459,8 +459,8 @@ inline void sqrt_loop(const float* x, float* y, int64_t n, const UParams&) {
 }
 
 // GELU (erf) in explicit AVX-512 vectors: gelu_erf_f's operations, rounding
-// for rounding, in about 20 % fewer instructions than GCC makes of the scalar
-// source (the loop is bound by the two 512-bit ports). What differs is only
+// for rounding, in 34 vector operations per 16 values where GCC makes about 47
+// of the scalar source (the loop is bound by the two 512-bit ports). What differs is only
 // how: |t| and its clamp are one vrangeps, the negated q folds into
 // fnmadd/fnmsub (the same exact product and one rounding), y * 2^m is one
 // vscalefps (exact: the product is a normal float), the two selects become
