@@ -682,6 +682,21 @@ TEST(QdqFusion, TableLookupMovesThroughLayoutOps) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(fused.outputs[1].data<int64_t>()[i], dims[i]);
 }
 
+// quantize_dynamic's weight product of float input "x" and int8 weights w
+// (scale ws, zero point 0), into "prod": DynamicQuantizeLinear, Mul of the
+// scales, MatMulInteger, Cast, Mul. Also adds the initializer "bias".
+void add_dynamic_quantized_product(GraphBuilder& b, const Tensor& w, float ws, const std::vector<float>& bias) {
+  b.init("w", w);
+  b.init("w_s", scalar_f(ws));
+  b.init("w_z", Tensor(DType::Int8, {}));
+  b.init("bias", vec_f(bias));
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"});
+  b.node("Mul", {"xs", "w_s"}, {"s"});
+  b.node("MatMulInteger", {"xq", "w", "xz", "w_z"}, {"acc"});
+  GraphBuilder::attr(b.node("Cast", {"acc"}, {"accf"}), "to", static_cast<int64_t>(DType::Float32));
+  b.node("Mul", {"accf", "s"}, {"prod"});
+}
+
 // quantize_dynamic's weight product: DynamicQuantizeLinear, MatMulInteger,
 // Cast, Mul by the scale product, Add of the bias. The fused op must give the
 // nodes' float values bit for bit (the same two roundings).
@@ -694,16 +709,7 @@ TEST(OrtFusion, DynamicQuantizedMatMulBecomesMatMulIntegerToFloat) {
   std::vector<float> bias(N);
   for (auto& v : bias) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
   const float ws = 0.0037f;
-  b.init("w", w);
-  b.init("w_s", scalar_f(ws));
-  Tensor wz(DType::Int8, {});
-  b.init("w_z", wz);
-  b.init("bias", vec_f(bias));
-  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"});
-  b.node("Mul", {"xs", "w_s"}, {"s"});
-  b.node("MatMulInteger", {"xq", "w", "xz", "w_z"}, {"acc"});
-  GraphBuilder::attr(b.node("Cast", {"acc"}, {"accf"}), "to", static_cast<int64_t>(DType::Float32));
-  b.node("Mul", {"accf", "s"}, {"prod"});
+  add_dynamic_quantized_product(b, w, ws, bias);
   b.node("Add", {"bias", "prod"}, {"y"});
   b.output("y");
   Tensor x(DType::Float32, {M, K});
@@ -752,15 +758,7 @@ TEST(OrtFusion, ResidualAddJoinsMatMulIntegerToFloat) {
     GraphBuilder b;
     b.input("x", DType::Float32);
     b.input("r", DType::Float32);
-    b.init("w", w);
-    b.init("w_s", scalar_f(0.0041f));
-    b.init("w_z", Tensor(DType::Int8, {}));
-    b.init("bias", vec_f(bias));
-    b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"});
-    b.node("Mul", {"xs", "w_s"}, {"s"});
-    b.node("MatMulInteger", {"xq", "w", "xz", "w_z"}, {"acc"});
-    GraphBuilder::attr(b.node("Cast", {"acc"}, {"accf"}), "to", static_cast<int64_t>(DType::Float32));
-    b.node("Mul", {"accf", "s"}, {"prod"});
+    add_dynamic_quantized_product(b, w, 0.0041f, bias);
     if (with_bias) b.node("Add", {"prod", "bias"}, {"y"});
     b.node("Add", {"r", with_bias ? "y" : "prod"}, {"z"});
     b.output("z");
