@@ -53,12 +53,13 @@ def collate(ids, labels, idx):
 @torch.no_grad()
 def evaluate(model, ids, labels, bs=128):
     model.eval()
+    device = next(model.parameters()).device
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     logits = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
     for j in range(0, len(order), bs):
         idx = order[j:j + bs]
         x, lengths, _ = collate(ids, labels, idx)
-        logits[idx] = model(x, lengths).numpy()
+        logits[idx] = model(x.to(device), lengths.to(device)).cpu().numpy()
     model.train()
     pred = logits.argmax(1)
     f1s = []
@@ -88,6 +89,7 @@ def main():
                     help="language sampling exponent: p(lang) ~ n_lang**alpha (1 = natural frequencies)")
     ap.add_argument("--eval-minutes", type=float, default=8)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is lent (then raise --batch)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--init", default=None, help="continue from this checkpoint (weights only; fresh optimizer); "
                     "with more --layers than it has, the new blocks are appended as identities")
@@ -109,7 +111,9 @@ def main():
     if args.init:
         grown = init_from(model, torch.load(args.init, map_location="cpu")["state"])
         print("initialised from", args.init + (f"; new identity blocks {grown}" if grown else ""), flush=True)
-    print("params", sum(p.numel() for p in model.parameters()), model.cfg, flush=True)
+    device = torch.device(args.device)
+    model.to(device)
+    print("params", sum(p.numel() for p in model.parameters()), model.cfg, "on", device, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "tok" not in n and "pos" not in n]
     nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}],
@@ -131,7 +135,7 @@ def main():
             lr = args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
-            x, lengths, y = collate(tr_ids, tr_y, idx)
+            x, lengths, y = (t.to(device, non_blocking=True) for t in collate(tr_ids, tr_y, idx))
             loss = F.cross_entropy(model(x, lengths), y)
             opt.zero_grad()
             loss.backward()
@@ -177,7 +181,8 @@ def checkpoint(model, args, dv_ids, dv_y, dv_langs, step, ep, best):
     per_lang = {l: finished_unfinished_f1(pred[langs == l], dv_y[langs == l]) for l in DIALOG_LANGS if (langs == l).any()}
     per_lang = {l: f for l, f in per_lang.items() if f is not None}
     score = float(np.mean(list(per_lang.values())))
-    state = {"cfg": model.cfg, "state": model.state_dict(), "step": step, "epoch": ep, "dev_acc": acc, "dev_macro_f1": mf1,
+    cpu_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}  # loadable without a GPU
+    state = {"cfg": model.cfg, "state": cpu_state, "step": step, "epoch": ep, "dev_acc": acc, "dev_macro_f1": mf1,
              "dev_lang_finunf": per_lang, "dev_score": score, "args": vars(args)}
     torch.save(state, os.path.join(args.out, "last.pt"))
     if score > best:

@@ -88,7 +88,7 @@ class TurnModel(nn.Module):
         if lengths is not None:
             ar = torch.arange(t, device=ids.device)
             pad = ar.unsqueeze(0) >= lengths.unsqueeze(1)          # [B, T]
-            bias = torch.zeros(b, 1, 1, t).masked_fill(pad[:, None, None, :], -1e4)
+            bias = torch.zeros(b, 1, 1, t, device=ids.device).masked_fill(pad[:, None, None, :], -1e4)
         if end_rows_only and lengths is not None:
             raise ValueError("end_rows_only needs unpadded input (lengths None)")
         for i, blk in enumerate(self.blocks):
@@ -98,7 +98,7 @@ class TurnModel(nn.Module):
         if lengths is None:
             last = x[:, -1]
         else:
-            last = x[torch.arange(b), lengths - 1]
+            last = x[torch.arange(b, device=ids.device), lengths - 1]
         return self.head(torch.cat([first, last], dim=-1))
 
 
