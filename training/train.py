@@ -8,7 +8,8 @@ import sentencepiece as spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from saywhen_text.model import TurnModel  # noqa: E402
-from saywhen_text.common import LABELS, default_config, finished_unfinished_f1, load_split  # noqa: E402
+from saywhen_text.common import (LABELS, default_config, finished_unfinished_f1, load_split,  # noqa: E402
+                                 load_tokenized)
 from langres import DIALOG_LANGS  # noqa: E402
 
 
@@ -102,8 +103,14 @@ def main():
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
     config = default_config()
     t0 = time.time()
-    tr_ids, tr_y, tr_langs, _ = load_split(os.path.join(args.data, "train.jsonl"), sp, config, args.max_train or None)
-    dv_ids, dv_y, dv_langs, _ = load_split(os.path.join(args.data, "dev.jsonl"), sp, config, args.dev_size)
+    def split(name, limit):
+        # DIR/NAME.npz.xz (training/tokenize_splits.py) when present, else DIR/NAME.jsonl, tokenized here.
+        packed = os.path.join(args.data, name + ".npz.xz")
+        if os.path.exists(packed):
+            return load_tokenized(packed, limit)
+        return load_split(os.path.join(args.data, name + ".jsonl"), sp, config, limit)[:3]
+    tr_ids, tr_y, tr_langs = split("train", args.max_train or None)
+    dv_ids, dv_y, dv_langs = split("dev", args.dev_size)
     print(f"loaded {len(tr_ids)} train, {len(dv_ids)} dev in {time.time() - t0:.0f}s; "
           f"mean len {np.mean([len(x) for x in tr_ids]):.1f}", flush=True)
     model = TurnModel(sp.get_piece_size(), args.d, args.layers, args.heads, args.ffn, config["max_tokens"],
