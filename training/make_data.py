@@ -31,6 +31,9 @@ import short_requests  # noqa: E402
 import slot_answers  # noqa: E402
 import written_turns  # noqa: E402
 
+import jieba  # noqa: E402
+jieba.setLogLevel(60)  # its dictionary-loading messages are not errors
+
 try:
     from num2words import num2words
 except ImportError:  # numbers stay digits
@@ -55,6 +58,7 @@ GROUPS_AS_NUMBERS = {"ru": 0.6, "fr": 0.6, "it": 0.4, "de": 0.3, "pl": 0.5, "nl"
 TARGET_TURNS = {"en": 26000, "ru": 26000, "zh": 24000, "ja": 15000, "ko": 12000, "fr": 8000,
                 "de": 4000, "it": 5000, "id": 8000}
 END_PUNCT = ".!?。！？…"
+CODE_FORMATS = [[6], [3, 3], [4], [2, 2, 2]]   # digit groups of the codes read out (booking, SMS)
 PUNCT_RE = re.compile(r"[.,!?;:。，！？；：、…\"“”«»「」『』（）()\[\]؟،؛।—–]")
 
 
@@ -103,6 +107,67 @@ def is_pause_point(units, k, lang):
 
 CLAUSE_STARTERS = {"id": set("dan tetapi tapi atau karena yang jika kalau ketika bahwa supaya agar".split())}
 CJK_CLAUSE_END = {lang: re.compile(rf"^[{p}]*([\s，。！？,.!?、；…]|$)") for lang, p in R.FINAL_PARTICLES.items()}
+
+
+class SentenceBoundaries:
+    """How likely an unpunctuated word boundary is the end of a sentence, learnt from the punctuated turns.
+
+    Chit-chat turns often run two sentences together without punctuation ("ça me semble bien as-tu des
+    chevaux"); a cut at that boundary leaves a complete sentence that would be labelled `unfinished`. The
+    odds that a boundary ends a sentence are estimated, per space-separated language, from the words
+    before and after the punctuated sentence ends of the training split: "as-tu", "apakah" and "j'aime"
+    often start a sentence, "d'accord", "bagus" and "fantastico" often end one.
+    """
+    SMOOTH = 10.0     # pseudo-counts at the language's overall rate, so rare words stay near it
+
+    def __init__(self):
+        self.counts = collections.defaultdict(lambda: [collections.Counter() for _ in range(4)])
+        self.pairs = collections.Counter()
+        self.ends = collections.Counter()
+
+    def add(self, text, lang):
+        if lang in R.CJK:
+            return
+        ws = text.split()
+        starts, occ, ends, pocc = self.counts[lang]
+        for i in range(1, len(ws)):
+            nxt, prev = norm_word(ws[i]), norm_word(ws[i - 1])
+            if not nxt or not prev:
+                continue
+            boundary = ws[i - 1][-1:] in END_PUNCT
+            occ[nxt] += 1
+            pocc[prev] += 1
+            self.pairs[lang] += 1
+            if boundary:
+                starts[nxt] += 1
+                ends[prev] += 1
+                self.ends[lang] += 1
+
+    def probability(self, lang, prev, nxt):
+        """P(a sentence ends between `prev` and `nxt`), combining the two words' odds (naive Bayes)."""
+        if lang not in self.counts or not self.pairs[lang]:
+            return 0.0
+        starts, occ, ends, pocc = self.counts[lang]
+        p0 = min(max(self.ends[lang] / self.pairs[lang], 1e-3), 0.5)
+        a, b = norm_word(prev), norm_word(nxt)
+        p_start = (starts[b] + self.SMOOTH * p0) / (occ[b] + self.SMOOTH)
+        p_end = (ends[a] + self.SMOOTH * p0) / (pocc[a] + self.SMOOTH)
+        odds = (p_start / (1 - p_start)) * (p_end / (1 - p_end)) / (p0 / (1 - p0))
+        return odds / (1 + odds)
+
+
+def norm_word(w):
+    return PUNCT_RE.sub("", w).lower()
+
+
+def zh_word_ends(text):
+    """Character offsets at which a Chinese word ends (jieba's dictionary segmentation): speech-to-text
+    writes whole words, so a pause, and a cut, falls between them ("海底捞火 | 锅" is never transcribed)."""
+    ends, pos = set(), 0
+    for w in jieba.cut(text):
+        pos += len(w)
+        ends.add(pos)
+    return ends
 
 
 def hesitations(res, lang):
@@ -237,8 +302,8 @@ def make_style(rng, lang):
 
 # ---------------------------------------------------------------- example builders
 class Builder:
-    def __init__(self, res, rng):
-        self.res, self.rng = res, rng
+    def __init__(self, res, rng, bounds):
+        self.res, self.rng, self.bounds = res, rng, bounds
         self.out = []
         # Heads that are whole turns on their own: cut() never makes one an unfinished prefix.
         self.acks = {l: set(" ".join(PUNCT_RE.sub("", x).lower().split())
@@ -324,6 +389,7 @@ class Builder:
         units = words_of(text.strip(), lang)
         # drop whitespace units for CJK boundary logic
         n = len(units)
+        word_ends = zh_word_ends(text.strip()) if lang == "zh" and "".join(units) == text.strip() else None
         fill = hesitations(res, lang)
         conj = [w for w in R.FUNC.get(lang, [])[:6]] or ["and"]
         mode = rng.random()
@@ -345,6 +411,10 @@ class Builder:
                 continue
             if ends_sentence(units[k - 1]):
                 continue  # prefix would be a complete sentence
+            if lang not in R.CJK and self.bounds.probability(lang, units[k - 1], units[k]) >= 0.5:
+                continue  # most likely an unpunctuated sentence end: "ça me semble bien | as-tu des chevaux"
+            if word_ends is not None and len("".join(units[:k])) not in word_ends:
+                continue  # inside a word
             if lang in CJK_CLAUSE_END and CJK_CLAUSE_END[lang].match("".join(units[k:])):
                 continue  # only punctuation or a final particle follows: "时间好短 | 啊。" is complete
             rest = "".join(units[k:]) if lang in R.CJK else " ".join(units[k:])
@@ -602,9 +672,14 @@ class Builder:
                 intro = rng.choice(R.PHONE_INTRO[lang])
                 ask = rng.choice(R.ASK_PHONE[lang])
             else:
-                groups = rng.choice([[6], [3, 3], [4], [2, 2, 2]])
+                groups = rng.choice(CODE_FORMATS)
                 intro = rng.choice(R.CODE_INTRO[lang])
                 ask = rng.choice(R.ASK_CODE[lang])
+            # A part that has as many digits as a whole number of this kind would be a complete number here
+            # ("il codice è quattro zero tre zero": a 4-digit code, or 4 digits of a 6-digit one): such
+            # parts are not made, so that the count of digits decides, as it does for the listener.
+            whole_lengths = {sum(f) for f in (R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS if kind == "phone"
+                                              else CODE_FORMATS)}
             digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
             # a punctuating speech-to-text often puts a comma at each pause between groups: "six one seven, five five five"
             comma = rng.random() < 0.25
@@ -631,14 +706,19 @@ class Builder:
                 return (group_sep or (" " if spoken_words or rng.random() < 0.7 else "-")).join(out)
             full = say(digits)
             # unfinished: stop after some groups (or inside the last group)
-            cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
-            part = [g[:] for g in digits[:cut_g]]
-            if len(digits) == 1 or rng.random() < 0.3:
-                last = digits[cut_g - 1] if len(digits) == 1 else digits[cut_g]
-                if len(last) > 1:
-                    part = part[:-1] + [last[:rng.randrange(1, len(last))]] if len(digits) == 1 else part + [last[:rng.randrange(1, len(last))]]
-            partial = say(part)
-            if comma and rng.random() < 0.5:
+            for _ in range(20):
+                cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
+                part = [g[:] for g in digits[:cut_g]]
+                if len(digits) == 1 or rng.random() < 0.3:
+                    last = digits[cut_g - 1] if len(digits) == 1 else digits[cut_g]
+                    if len(last) > 1:
+                        part = part[:-1] + [last[:rng.randrange(1, len(last))]] if len(digits) == 1 else part + [last[:rng.randrange(1, len(last))]]
+                if sum(map(len, part)) not in whole_lengths:
+                    break
+            else:
+                part = None
+            partial = say(part) if part else None
+            if partial and comma and rng.random() < 0.5:
                 partial += group_sep.strip()            # the pause after a group: "six one seven,"
         else:
             name = rng.choice(R.NAMES)
@@ -662,18 +742,19 @@ class Builder:
         ctx = [{"role": "assistant", "content": ask}] if rng.random() < 0.8 else []
         style = make_style(rng, lang)
         fin = pre + full
-        un = pre + partial
+        un = pre + partial if partial else None
         if style["lower"]:
-            fin, un = fin.lower(), un.lower()
+            fin, un = fin.lower(), un and un.lower()
         elif lang in R.CASED and fin[:1].islower() and rng.random() < 0.8:
-            fin, un = fin[0].upper() + fin[1:], un[0].upper() + un[1:]    # "My number is …"
+            fin, un = fin[0].upper() + fin[1:], un and un[0].upper() + un[1:]    # "My number is …"
         if style["punct"] == "keep":
             fin += "." if lang not in R.CJK else "。"
         fill = hesitations(self.res.get(lang, {}), lang)
-        if fill and rng.random() < 0.2:
+        if un and fill and rng.random() < 0.2:
             un += " " + rng.choice(fill)
         self.emit(self.base(lang, source, key, "dictation", ctx, fin.strip(), False, "finished"))
-        self.emit(self.base(lang, source, key, "dictation", ctx, un.strip(), False, "unfinished"))
+        if un:
+            self.emit(self.base(lang, source, key, "dictation", ctx, un.strip(), False, "unfinished"))
 
 
 GENERIC_ASK = {"en": "How can I help you?", "ru": "Чем могу помочь?", "zh": "有什么可以帮您？", "ja": "ご用件をどうぞ。",
@@ -722,15 +803,29 @@ def main():
     args = ap.parse_args()
     data = os.path.abspath(args.data)
     res = R.parse_fillers(os.path.join(data, "fillers.md"))
-    per_split = build_splits(args, data, res, args.seed)
+    bounds = sentence_boundaries(args, data)
+    per_split = build_splits(args, data, res, args.seed, bounds)
     for seed in args.extra_train_seeds:
-        per_split["train"].out += build_splits(args, data, res, seed)["train"].out
+        per_split["train"].out += build_splits(args, data, res, seed, bounds)["train"].out
     write_splits(args, per_split)
 
 
-def build_splits(args, data, res, seed):
+def sentence_boundaries(args, data):
+    """SentenceBoundaries learnt from the training split's turns (dev and test text stays unseen)."""
+    bounds = SentenceBoundaries()
+    excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
+    for sub in ("dialogs", "utterances"):
+        for fn in sorted(os.listdir(os.path.join(data, sub))):
+            for rec in load(os.path.join(data, sub, fn)):
+                if rec["source"] not in excluded and split_of(split_key(rec)) == "train":
+                    for t in rec.get("turns") or [{"text": rec["text"]}]:
+                        bounds.add(t["text"], rec["lang"])
+    return bounds
+
+
+def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
-    per_split = {s: Builder(res, random.Random(f"{seed}-{s}")) for s in ("train", "dev", "test", "evalonly")}
+    per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds) for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
     # ---------------- dialogs
