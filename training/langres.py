@@ -314,7 +314,9 @@ def parse_fillers(path):
     """-> {lang: {"fillers": [...], "backchannels": [...], "wait": [...], "wait_reasons": [...]}}"""
     out = {}
     lang = None
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line in lines:
         m = re.match(r"^## (\w\w) ", line)
         if m:
             lang = m.group(1)

@@ -170,6 +170,24 @@ def zh_word_ends(text):
     return ends
 
 
+def part_of_number(digits, whole_lengths, rng):
+    """The digit groups said before a caller stops part-way through a number: after some groups, or inside
+    the next one; None if no such part can be drawn. A part with as many digits as a whole number of its
+    kind (`whole_lengths`) would be a complete number ("il codice è quattro zero tre zero": a 4-digit code,
+    or 4 digits of a 6-digit one), so none is made: the count of digits decides, as it does for a listener."""
+    for _ in range(20):
+        cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
+        part = [g[:] for g in digits[:cut_g]]
+        if len(digits) == 1 or rng.random() < 0.3:
+            last = digits[cut_g - 1] if len(digits) == 1 else digits[cut_g]
+            if len(last) > 1:
+                inside = last[:rng.randrange(1, len(last))]
+                part = part[:-1] + [inside] if len(digits) == 1 else part + [inside]
+        if sum(map(len, part)) not in whole_lengths:
+            return part
+    return None
+
+
 def hesitations(res, lang):
     """Fillers that mark a pause (not the turn-final tags of R.TAG_FILLERS)."""
     tags = set(R.TAG_FILLERS.get(lang, ()))
@@ -675,9 +693,6 @@ class Builder:
                 groups = rng.choice(CODE_FORMATS)
                 intro = rng.choice(R.CODE_INTRO[lang])
                 ask = rng.choice(R.ASK_CODE[lang])
-            # A part that has as many digits as a whole number of this kind would be a complete number here
-            # ("il codice è quattro zero tre zero": a 4-digit code, or 4 digits of a 6-digit one): such
-            # parts are not made, so that the count of digits decides, as it does for the listener.
             whole_lengths = {sum(f) for f in (R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS if kind == "phone"
                                               else CODE_FORMATS)}
             digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
@@ -705,18 +720,7 @@ class Builder:
                         out.append("".join(str(d) for d in g))
                 return (group_sep or (" " if spoken_words or rng.random() < 0.7 else "-")).join(out)
             full = say(digits)
-            # unfinished: stop after some groups (or inside the last group)
-            for _ in range(20):
-                cut_g = rng.randrange(1, len(digits)) if len(digits) > 1 else 1
-                part = [g[:] for g in digits[:cut_g]]
-                if len(digits) == 1 or rng.random() < 0.3:
-                    last = digits[cut_g - 1] if len(digits) == 1 else digits[cut_g]
-                    if len(last) > 1:
-                        part = part[:-1] + [last[:rng.randrange(1, len(last))]] if len(digits) == 1 else part + [last[:rng.randrange(1, len(last))]]
-                if sum(map(len, part)) not in whole_lengths:
-                    break
-            else:
-                part = None
+            part = part_of_number(digits, whole_lengths, rng)
             partial = say(part) if part else None
             if partial and comma and rng.random() < 0.5:
                 partial += group_sep.strip()            # the pause after a group: "six one seven,"

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Checks of the text turn data generator (training/make_data.py) on the shared data: where it may cut a
+turn into an `unfinished` prefix, and how a number is stopped part-way.
+
+Usage: make_data_test.py --shared ../shared   (exit status 0 iff every check passes)
+"""
+import argparse
+import os
+import random
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training"))
+import langres as R  # noqa: E402
+import make_data as M  # noqa: E402
+
+SHARED = None
+
+
+class SentenceBoundaryTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        data = os.path.join(SHARED, "data")
+        cls.bounds = M.sentence_boundaries(argparse.Namespace(no_sa=False), data)
+        cls.res = R.parse_fillers(os.path.join(data, "fillers.md"))
+
+    def test_sentence_starts_and_ends_learnt_from_punctuation(self):
+        p = self.bounds.probability
+        self.assertGreaterEqual(p("fr", "bien", "as-tu"), 0.5)
+        self.assertGreaterEqual(p("id", "halo,", "bagaimana"), 0.5)
+        self.assertLess(p("en", "to", "the"), 0.1)
+        self.assertLess(p("fr", "de", "la"), 0.1)
+        self.assertEqual(p("zh", "我", "想"), 0.0)  # no spaces: not estimated
+
+    def test_no_prefix_at_an_unpunctuated_sentence_end(self):
+        b = M.Builder(self.res, random.Random(1), self.bounds)
+        text = "ça me semble bien as-tu des chevaux"
+        prefixes = {b.cut(text, "fr", self.res["fr"]) for _ in range(400)}
+        self.assertNotIn("ça me semble bien", prefixes)
+        self.assertIn("ça me semble", prefixes)  # the other boundaries are still cut
+
+    def test_chinese_prefixes_end_between_words(self):
+        b = M.Builder(self.res, random.Random(2), self.bounds)
+        text = "我想乘地铁从北京香江戴斯酒店到海底捞火锅"
+        ends = M.zh_word_ends(text)
+        self.assertNotIn(len("我想乘地铁从北京香江戴斯酒店到海底捞火"), ends)
+        seen = 0
+        for _ in range(400):
+            pre = b.cut(text, "zh", self.res["zh"])
+            if pre and text.startswith(pre):
+                seen += 1
+                self.assertIn(len(pre), ends, pre)
+        self.assertGreater(seen, 100)
+
+
+class PartOfNumberTest(unittest.TestCase):
+    def check(self, formats):
+        rng = random.Random(3)
+        whole = {sum(f) for f in formats}
+        made = 0
+        for f in formats:
+            for _ in range(300):
+                digits = [[rng.randrange(10) for _ in range(g)] for g in f]
+                part = M.part_of_number(digits, whole, rng)
+                if part is None:
+                    continue
+                made += 1
+                flat, said = sum(digits, []), sum(part, [])
+                self.assertNotIn(len(said), whole, (f, part))
+                self.assertLess(0, len(said))
+                self.assertEqual(flat[:len(said)], said, (f, part))
+        self.assertGreater(made, 250 * len(formats))
+
+    def test_codes(self):
+        self.check(M.CODE_FORMATS)
+
+    def test_phone_numbers_of_every_language(self):
+        for lang in R.PHONE_FORMATS:
+            with self.subTest(lang=lang):
+                self.check(R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default=os.environ.get("SAYWHEN_SHARED", "../shared"))
+    args, rest = ap.parse_known_args()
+    SHARED = args.shared
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
