@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Stage 15: six train.py runs side by side on one lent GPU (the model is small, so one run leaves the GPU
+# mostly idle; each run is bound by its own Python process). The GPU machine reaches neither ../shared nor
+# the work cache, so everything it reads comes in IN:
+#   IN/data/{train,dev}.npz.xz   training/tokenize_splits.py output
+#   IN/start.pt                  the starting checkpoint (stage 11, ckpt_from_onnx.py), its float tensors
+#                                in fp16 (the conversion at the end of this script) to travel light
+# and what comes back is OUT/rN.pt (each run's best checkpoint by dev score, fp16) and OUT/logs.tar.gz.
+# Five runs continue from the start (at three learning rates, one grown to 6 blocks, one with dropout 0.2);
+# one starts from scratch.
+#
+# Usage: training/gpu_stage.sh IN OUT [MINUTES]   (MINUTES per run, all at once; default 7.5, as shipped)
+# Env: PY (a python with torch and sentencepiece; default python3), DEVICE (default cuda)
+set -uo pipefail
+IN="$1"; OUT="$2"; MIN="${3:-7.5}"
+PY="${PY:-python3}"; DEVICE="${DEVICE:-cuda}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+mkdir -p "$OUT"
+common=(--data "$IN/data" --tokenizer "$HERE/../models/text-turn/tokenizer.model" --device "$DEVICE"
+        --batch 128 --eval-minutes 0.5 --max-epochs 100 --minutes "$MIN" --threads 2)
+run() {
+    local name="$1"; shift
+    "$PY" "$HERE/train.py" "${common[@]}" --out "$IN/$name" "$@" > "$IN/$name.log" 2>&1
+    local rc=$?
+    echo "$name: exit $rc $(grep '^done:' "$IN/$name.log")"
+    [ $rc = 0 ] || tail -5 "$IN/$name.log"
+}
+start=(--init "$IN/start.pt" --d 192 --heads 4 --ffn 512)
+run r1 "${start[@]}" --layers 4 --lr 3e-4 --seed 30 &
+run r2 "${start[@]}" --layers 4 --lr 2e-4 --seed 31 &
+run r3 "${start[@]}" --layers 4 --lr 1e-4 --seed 32 &
+run r4 "${start[@]}" --layers 6 --lr 3e-4 --seed 33 &
+run r5 --d 192 --layers 4 --heads 4 --ffn 512 --lr 1e-3 --seed 34 &
+run r6 "${start[@]}" --layers 4 --lr 3e-4 --dropout 0.2 --seed 35 &
+wait
+for name in r1 r2 r3 r4 r5 r6; do
+    [ -f "$IN/$name/best.pt" ] && "$PY" - "$IN/$name/best.pt" "$OUT/$name.pt" <<'EOF'
+import sys, torch
+c = torch.load(sys.argv[1], map_location="cpu")
+c["state"] = {k: v.half() if v.is_floating_point() else v for k, v in c["state"].items()}
+torch.save(c, sys.argv[2])
+EOF
+done
+tar czf "$OUT/logs.tar.gz" -C "$IN" r1.log r2.log r3.log r4.log r5.log r6.log
+ls -l "$OUT"
