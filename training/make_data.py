@@ -117,6 +117,10 @@ class SentenceBoundaries:
     odds that a boundary ends a sentence are estimated, per space-separated language, from the words
     before and after the punctuated sentence ends of the training split: "as-tu", "apakah" and "j'aime"
     often start a sentence, "d'accord", "bagus" and "fantastico" often end one.
+
+    A prefix is heard without the word after the cut, so the last word alone matters too: `ends_more_often`
+    is true for words that end most of their sentences in the punctuated turns ("c'est super", "ti capisco",
+    "saya suka buku ini"): a cut there leaves what a listener takes for a complete turn.
     """
     SMOOTH = 10.0     # pseudo-counts at the language's overall rate, so rare words stay near it
 
@@ -124,6 +128,10 @@ class SentenceBoundaries:
         self.counts = collections.defaultdict(lambda: [collections.Counter() for _ in range(4)])
         self.pairs = collections.Counter()
         self.ends = collections.Counter()
+        # occurrences and sentence ends of each word, counted in punctuated turns only: in an unpunctuated
+        # turn no word is seen to end a sentence
+        self.punct_occ = collections.defaultdict(collections.Counter)
+        self.punct_end = collections.defaultdict(collections.Counter)
 
     def add(self, text, lang):
         if lang in R.CJK:
@@ -142,6 +150,12 @@ class SentenceBoundaries:
                 starts[nxt] += 1
                 ends[prev] += 1
                 self.ends[lang] += 1
+        if any(w[-1:] in END_PUNCT for w in ws):
+            for i, w in enumerate(ws):
+                a = norm_word(w)
+                if a:
+                    self.punct_occ[lang][a] += 1
+                    self.punct_end[lang][a] += w[-1:] in END_PUNCT or i == len(ws) - 1
 
     def probability(self, lang, prev, nxt):
         """P(a sentence ends between `prev` and `nxt`), combining the two words' odds (naive Bayes)."""
@@ -154,6 +168,12 @@ class SentenceBoundaries:
         p_end = (ends[a] + self.SMOOTH * p0) / (pocc[a] + self.SMOOTH)
         odds = (p_start / (1 - p_start)) * (p_end / (1 - p_end)) / (p0 / (1 - p0))
         return odds / (1 + odds)
+
+    def ends_more_often(self, lang, word):
+        """True if `word` ends more than half of the sentences it occurs in (punctuated turns, smoothed
+        towards not ending: a word seen a few times is judged on a few more than it has)."""
+        a = norm_word(word)
+        return self.punct_end[lang][a] > 0.5 * (self.punct_occ[lang][a] + self.SMOOTH)
 
 
 def norm_word(w):
@@ -260,7 +280,9 @@ class Noiser:
         fill = self.res.get("fillers", [])
         # filler inside the turn
         if fill and n >= 3 and rng.random() < 0.15:
-            ks = list(range(1, n))
+            # only before a word: a filler before detached punctuation ("voyager ?" in French typography)
+            # would end a finished turn once the punctuation is dropped
+            ks = [k for k in range(1, n) if PUNCT_RE.sub("", "".join(units[k:])).strip()]
             if lang in R.CJK:  # never inside a word: only after punctuation or a particle
                 ks = [k for k in ks if units[k - 1] in "，。、！？ ,." or is_pause_point(units, k, lang)]
             if ks:
@@ -431,6 +453,8 @@ class Builder:
                 continue  # prefix would be a complete sentence
             if lang not in R.CJK and self.bounds.probability(lang, units[k - 1], units[k]) >= 0.5:
                 continue  # most likely an unpunctuated sentence end: "ça me semble bien | as-tu des chevaux"
+            if lang not in R.CJK and self.bounds.ends_more_often(lang, units[k - 1]):
+                continue  # the prefix ends like a complete sentence: "c'est super | [comme idée]"
             if word_ends is not None and len("".join(units[:k])) not in word_ends:
                 continue  # inside a word
             if lang in CJK_CLAUSE_END and CJK_CLAUSE_END[lang].match("".join(units[k:])):

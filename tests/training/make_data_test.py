@@ -39,6 +39,28 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertNotIn("ça me semble bien", prefixes)
         self.assertIn("ça me semble", prefixes)  # the other boundaries are still cut
 
+    def test_no_prefix_ending_in_a_word_that_mostly_ends_sentences(self):
+        self.assertTrue(self.bounds.ends_more_often("id", "ini"))
+        self.assertTrue(self.bounds.ends_more_often("en", "today"))
+        self.assertFalse(self.bounds.ends_more_often("en", "to"))
+        self.assertFalse(self.bounds.ends_more_often("fr", "de"))
+        b = M.Builder(self.res, random.Random(1), self.bounds)
+        for lang, text, complete in (("id", "saya suka buku ini karena ceritanya bagus", "saya suka buku ini"),
+                                     ("en", "i want to book a table for two tonight and a taxi after",
+                                      "i want to book a table for two tonight")):
+            prefixes = {b.cut(text, lang, self.res[lang]) for _ in range(1000)}
+            self.assertNotIn(complete, prefixes)
+            self.assertGreater(len(prefixes), 20)
+
+    def test_no_filler_left_at_the_end_of_a_finished_turn(self):
+        # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
+        nz = M.Noiser("fr", self.res["fr"], random.Random(3))
+        fillers = {f.lower() for f in M.hesitations(self.res["fr"], "fr")}
+        style = {"lower": True, "punct": "none", "numwords": False}
+        outs = [nz("Aimes-tu voyager souvent ?", style) for _ in range(2000)]
+        self.assertEqual([o for o in outs if any(o.endswith(" " + f) for f in fillers)], [])
+        self.assertGreater(sum(o != "aimes-tu voyager souvent" for o in outs), 200)  # fillers still go inside
+
     def test_chinese_prefixes_end_between_words(self):
         b = M.Builder(self.res, random.Random(2), self.bounds)
         text = "我想乘地铁从北京香江戴斯酒店到海底捞火锅"
