@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Stage 15: six train.py runs side by side on one lent GPU (the model is small, so one run leaves the GPU
+# A GPU stage (15 and 16): six train.py runs side by side on one lent GPU (the model is small, so one run leaves the GPU
 # mostly idle; each run is bound by its own Python process). The GPU machine reaches neither ../shared nor
 # the work cache, so everything it reads comes in IN:
 #   IN/data/{train,dev}.npz.xz   training/tokenize_splits.py output
-#   IN/start.pt                  the starting checkpoint (stage 11, ckpt_from_onnx.py), its float tensors
+#   IN/start.pt                  the starting checkpoint (stage 15: stage 11 by ckpt_from_onnx.py; stage 16:
+#                                stage 15's float weights, the average written by average_ckpts.py), its float tensors
 #                                in fp16 (the conversion at the end of this script) to travel light
 # and what comes back is OUT/rN.pt (each run's best checkpoint by dev score, fp16) and OUT/logs.tar.gz.
 # Five runs continue from the start (at three learning rates, one grown to 6 blocks, one with dropout 0.2);
 # one starts from scratch.
 #
 # Usage: training/gpu_stage.sh IN OUT [MINUTES]   (MINUTES per run, all at once; default 7.5, as shipped)
-# Env: PY (a python with torch and sentencepiece; default python3), DEVICE (default cuda)
+# Env: PY (a python with torch and sentencepiece; default python3), DEVICE (default cuda),
+#      SEED0 (the seed of r1; rN gets SEED0 + N - 1; stage 15: 30, the default; stage 16: 40),
+#      SCRATCH (the shape of r5, the run from scratch; stage 15: the shipped one, the default;
+#      stage 16: "--d 256 --layers 4 --heads 4 --ffn 768", to see whether a wider model learns more)
 set -uo pipefail
 IN="$1"; OUT="$2"; MIN="${3:-7.5}"
-PY="${PY:-python3}"; DEVICE="${DEVICE:-cuda}"
+PY="${PY:-python3}"; DEVICE="${DEVICE:-cuda}"; S="${SEED0:-30}"
+SCRATCH="${SCRATCH:---d 192 --layers 4 --heads 4 --ffn 512}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$OUT"
 common=(--data "$IN/data" --tokenizer "$HERE/../models/text-turn/tokenizer.model" --device "$DEVICE"
@@ -26,12 +31,12 @@ run() {
     [ $rc = 0 ] || tail -5 "$IN/$name.log"
 }
 start=(--init "$IN/start.pt" --d 192 --heads 4 --ffn 512)
-run r1 "${start[@]}" --layers 4 --lr 3e-4 --seed 30 &
-run r2 "${start[@]}" --layers 4 --lr 2e-4 --seed 31 &
-run r3 "${start[@]}" --layers 4 --lr 1e-4 --seed 32 &
-run r4 "${start[@]}" --layers 6 --lr 3e-4 --seed 33 &
-run r5 --d 192 --layers 4 --heads 4 --ffn 512 --lr 1e-3 --seed 34 &
-run r6 "${start[@]}" --layers 4 --lr 3e-4 --dropout 0.2 --seed 35 &
+run r1 "${start[@]}" --layers 4 --lr 3e-4 --seed $((S + 0)) &
+run r2 "${start[@]}" --layers 4 --lr 2e-4 --seed $((S + 1)) &
+run r3 "${start[@]}" --layers 4 --lr 1e-4 --seed $((S + 2)) &
+run r4 "${start[@]}" --layers 6 --lr 3e-4 --seed $((S + 3)) &
+run r5 $SCRATCH --lr 1e-3 --seed $((S + 4)) &
+run r6 "${start[@]}" --layers 4 --lr 3e-4 --dropout 0.2 --seed $((S + 5)) &
 wait
 for name in r1 r2 r3 r4 r5 r6; do
     [ -f "$IN/$name/best.pt" ] && "$PY" - "$IN/$name/best.pt" "$OUT/$name.pt" <<'EOF'
