@@ -2,10 +2,10 @@
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
 # Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58,
 # the sixth: two runs of 55 side by side, the seventh: two of 86, the eighth: two of 82, the ninth: two of 86,
-# the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth (the last): two runs of
-# STAGE15_MIN minutes, on DEVICE)
+# the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth and the sixteenth (the
+# last): two runs of STAGE15_MIN minutes each, on DEVICE)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check),
-# DEVICE (cpu, or cuda where a GPU is lent: stage 15 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu)
+# DEVICE (cpu, or cuda where a GPU is lent: stages 15 and 16 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -75,7 +75,10 @@ continue_twice "$WORK/run10/best.pt" 11 $((MIN * 70 / 62)) $((SEED + 13)) $((SEE
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data4" --seed "$SEED" \
     --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --report-dir "$HERE"
 STAGE_DATA="$WORK/data4"; STAGE_ARGS=(--batch 128 --device "$DEVICE" --eval-minutes "$EVAL_MIN" --max-epochs 100)
-continue_twice "$WORK/run11/best.pt" 15 "$STAGE15_MIN" 30 31 "$WORK/run/best.pt" 0.3,0.35,0.35
+continue_twice "$WORK/run11/best.pt" 15 "$STAGE15_MIN" 30 31 "$WORK/run15/best.pt" 0.3,0.35,0.35
+# Stage 16: the same from stage 15 (session 21: gpu_stage.sh with SEED0=40 on the session-21 generator's data;
+# its r1 and r2 are these two)
+continue_twice "$WORK/run15/best.pt" 16 "$STAGE15_MIN" 40 41 "$WORK/run/best.pt" 0.3,0.35,0.35
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data4" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
