@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A GPU stage (15 and 16): six train.py runs side by side on one lent GPU (the model is small, so one run leaves the GPU
-# mostly idle; each run is bound by its own Python process). The GPU machine reaches neither ../shared nor
+# A GPU stage (15 and 16): six train.py runs side by side on one lent GPU (the model is small, so one run
+# leaves the GPU mostly idle; each run is bound by its own Python process). The GPU machine reaches neither ../shared nor
 # the work cache, so everything it reads comes in IN:
 #   IN/data/{train,dev}.npz.xz   training/tokenize_splits.py output
 #   IN/start.pt                  the starting checkpoint (stage 15: stage 11 by ckpt_from_onnx.py; stage 16:

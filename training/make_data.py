@@ -118,9 +118,9 @@ class SentenceBoundaries:
     before and after the punctuated sentence ends of the training split: "as-tu", "apakah" and "j'aime"
     often start a sentence, "d'accord", "bagus" and "fantastico" often end one.
 
-    A prefix is heard without the word after the cut, so the last word alone matters too: `ends_more_often`
-    is true for words that end most of their sentences in the punctuated turns ("c'est super", "ti capisco",
-    "saya suka buku ini"): a cut there leaves what a listener takes for a complete turn.
+    A prefix is heard without the word after the cut, so its last word alone matters too: `ends_more_often`
+    is true for words that end a sentence at most of their occurrences in the punctuated turns ("today",
+    "tonight", "ini", "oggi"): a cut after one leaves what a listener takes for a complete turn.
     """
     SMOOTH = 10.0     # pseudo-counts at the language's overall rate, so rare words stay near it
 
@@ -170,8 +170,8 @@ class SentenceBoundaries:
         return odds / (1 + odds)
 
     def ends_more_often(self, lang, word):
-        """True if `word` ends more than half of the sentences it occurs in (punctuated turns, smoothed
-        towards not ending: a word seen a few times is judged on a few more than it has)."""
+        """True if `word` ends a sentence at more than half of its occurrences in the punctuated turns,
+        counting SMOOTH more occurrences that do not (a word seen a few times is not judged on them alone)."""
         a = norm_word(word)
         return self.punct_end[lang][a] > 0.5 * (self.punct_occ[lang][a] + self.SMOOTH)
 
@@ -454,7 +454,7 @@ class Builder:
             if lang not in R.CJK and self.bounds.probability(lang, units[k - 1], units[k]) >= 0.5:
                 continue  # most likely an unpunctuated sentence end: "ça me semble bien | as-tu des chevaux"
             if lang not in R.CJK and self.bounds.ends_more_often(lang, units[k - 1]):
-                continue  # the prefix ends like a complete sentence: "c'est super | [comme idée]"
+                continue  # the prefix ends like a complete sentence: "saya suka buku ini | karena ..."
             if word_ends is not None and len("".join(units[:k])) not in word_ends:
                 continue  # inside a word
             if lang in CJK_CLAUSE_END and CJK_CLAUSE_END[lang].match("".join(units[k:])):
