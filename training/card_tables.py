@@ -49,8 +49,9 @@ def probe_table(metrics_dir):
     for name in sorted(f for f in os.listdir(metrics_dir) if f.startswith("probes")):
         r = json.load(open(os.path.join(metrics_dir, name)))
         right = round(r["accuracy"] * r["n"])
-        out.append(f"| `{name[:-5]}.jsonl` | {right} of {r['n']} | {r['accuracy']:.3f} | "
-                   f"{r['labels']['wait']['recall']:.2f} |")
+        wait = r["labels"]["wait"]
+        recall = f"{wait['recall']:.2f}" if wait["support"] else "– (none)"
+        out.append(f"| `{name[:-5]}.jsonl` | {right} of {r['n']} | {r['accuracy']:.3f} | {recall} |")
     return "\n".join(out + [""])
 
 
