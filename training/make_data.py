@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the labelled text turn-detection corpus from shared/data and the text written for the
 project (training split only): written_turns.py (Polish and German sentences), short_requests.py
-(short complete requests and lead-ins, 14 languages; requests stopped mid-phrase, 9), slot_answers.py (short answers to the agent's
+(short complete requests and lead-ins, 14 languages), slot_answers.py (short answers to the agent's
 choice questions), agent_lines.py (the agent's statements, for backchannels said over them), and
 wait_reasons.py through langres.py (reasons after a wait request, hold requests). Deterministic from --seed.
 
@@ -639,21 +639,6 @@ class Builder:
                                                             unfinished=True)
             msg = stt_case(msg, style, lang, rng)
             self.emit(self.base(lang, source, key, "prefix", ctx, msg, False, "unfinished"))
-        if lang in short_requests.HALF_SAID and rng.random() < 0.3:
-            self.half_said(lang, source, key, ctx)
-
-    def half_said(self, lang, source, key, ctx):
-        """A request stopped right after a content word ("what is the wifi", "房间里太"): unfinished; and
-        the whole request: finished. Kind "halfsaid", so that the dev/test de-duplication (turns and
-        prefixes) and the wait counts (turns) of the other splits do not move."""
-        rng = self.rng
-        half, rest = (x.strip() for x in rng.choice(short_requests.HALF_SAID[lang]).split("|"))
-        sep = "" if lang in R.CJK else " "
-        nz = Noiser(lang, self.res.get(lang, {}), rng)
-        for text, label in ((half, "unfinished"), (half + sep + rest, "finished")):
-            style = make_style(rng, lang)
-            msg = stt_case(nz(text, style, unfinished=label == "unfinished"), style, lang, rng)
-            self.emit(self.base(lang, source, key, "halfsaid", ctx, msg, False, label))
 
     def slot_answer(self, lang, source, key):
         """A short content answer to the agent's slot or choice question ("eleven" after "At 11 or at 2?",
@@ -996,8 +981,7 @@ def write_splits(args, per_split):
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
-            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "slot", "greeting", "closing", "continuer",
-                                      "halfsaid") and sp != "test" else 1
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "slot", "greeting", "closing", "continuer") and sp != "test" else 1
             if seen[k] >= cap:
                 continue
             seen[k] += 1

@@ -75,25 +75,6 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertGreater(seen, 100)
 
 
-class HalfSaidTest(unittest.TestCase):
-    def test_each_half_ends_in_a_content_word_and_the_whole_is_finished(self):
-        import short_requests as S
-        res = R.parse_fillers(os.path.join(SHARED, "data", "fillers.md"))
-        for lang, items in S.HALF_SAID.items():
-            for item in items:
-                half, rest = (x.strip() for x in item.split("|"))
-                self.assertTrue(half and rest, item)
-                if lang not in R.CJK:
-                    last = half.split()[-1].lower()
-                    self.assertNotIn(last, R.FUNC.get(lang, ()), item)
-                    self.assertNotIn(last, [f.lower() for f in res[lang].get("fillers", [])], item)
-        b = M.Builder(res, random.Random(4), M.SentenceBoundaries())
-        b.half_said("en", "written", "k", [])
-        (u, f) = b.out
-        self.assertEqual((u["label"], f["label"], u["kind"]), ("unfinished", "finished", "halfsaid"))
-        self.assertNotEqual(u["messages"][-1]["content"].lower(), f["messages"][-1]["content"].lower())
-
-
 class PartOfNumberTest(unittest.TestCase):
     def check(self, formats):
         rng = random.Random(3)
