@@ -150,12 +150,12 @@ class SentenceBoundaries:
                 starts[nxt] += 1
                 ends[prev] += 1
                 self.ends[lang] += 1
-        if any(w[-1:] in END_PUNCT for w in ws):
+        if any(map(ends_sentence, ws)):
             for i, w in enumerate(ws):
                 a = norm_word(w)
                 if a:
                     self.punct_occ[lang][a] += 1
-                    self.punct_end[lang][a] += w[-1:] in END_PUNCT or i == len(ws) - 1
+                    self.punct_end[lang][a] += ends_sentence(w) or i == len(ws) - 1
 
     def probability(self, lang, prev, nxt):
         """P(a sentence ends between `prev` and `nxt`), combining the two words' odds (naive Bayes)."""
@@ -282,7 +282,8 @@ class Noiser:
         if fill and n >= 3 and rng.random() < 0.15:
             # only before a word: a filler before detached punctuation ("voyager ?" in French typography)
             # would end a finished turn once the punctuation is dropped
-            ks = [k for k in range(1, n) if PUNCT_RE.sub("", "".join(units[k:])).strip()]
+            last_word = max((i for i, u in enumerate(units) if PUNCT_RE.sub("", u).strip()), default=0)
+            ks = list(range(1, min(n, last_word + 1)))
             if lang in R.CJK:  # never inside a word: only after punctuation or a particle
                 ks = [k for k in ks if units[k - 1] in "，。、！？ ,." or is_pause_point(units, k, lang)]
             if ks:
