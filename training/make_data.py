@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Build the labelled text turn-detection corpus from shared/data and the text written for the
 project (training split only): written_turns.py (Polish and German sentences), short_requests.py
-(short complete requests and lead-ins, 14 languages), slot_answers.py (short answers to the agent's
-choice questions), agent_lines.py (the agent's statements, for backchannels said over them), and
-wait_reasons.py through langres.py (reasons after a wait request, hold requests). Deterministic from --seed.
+(short complete requests and lead-ins, 14 languages; with --half-said, requests stopped mid-phrase, 9),
+slot_answers.py (short answers to the agent's choice questions), agent_lines.py (the agent's statements,
+for backchannels said over them), and wait_reasons.py through langres.py (reasons after a wait request,
+hold requests). Deterministic from --seed.
 
 Output (under --out): train.jsonl, dev.jsonl, test.jsonl, evalonly.jsonl
   {"id", "lang", "source", "kind", "messages": [{"role","content"}...], "agent_speaking", "label"}
@@ -190,6 +191,57 @@ def zh_word_ends(text):
     return ends
 
 
+# Parts of speech whose word, said before its head, leaves a phrase plainly half-said: a Russian adjective,
+# participle or numeral before the noun it agrees with ("я потерял посадочный | талон"); in Chinese a
+# numeral or classifier before its noun, an adjective or attribute before a noun, an adverb before the verb
+# or adjective it modifies ("我要两张 | 电影票", "房间里太 | 吵了"). Only ru (pymorphy3) and zh (jieba) have
+# taggers on PyPI that need no download (training/README.md, rule 16).
+RU_MODIFIERS = {"ADJF", "PRTF", "NUMR"}
+RU_HEADS = {"NOUN", "ADJF", "PRTF"}
+ZH_PAIRS = [(("m", "mq", "q"), ("n",)), (("a", "b"), ("n",)), (("d",), ("a", "v"))]
+_morph = None
+
+
+def _ru_parses(word):
+    global _morph
+    if _morph is None:
+        import pymorphy3
+        _morph = pymorphy3.MorphAnalyzer()
+    return _morph.parse(word)
+
+
+def phrase_inner_cuts(units, lang):
+    """The cut positions k (a prefix of units[:k]) that fall inside a phrase by the parts of speech above."""
+    inner = set()
+    if lang == "ru":
+        for k in range(1, len(units)):
+            if units[k - 1][-1:] in ",.;:!?…" or not norm_word(units[k - 1]) or not norm_word(units[k]):
+                continue
+            a, b = _ru_parses(norm_word(units[k - 1])), _ru_parses(norm_word(units[k]))
+            if a[0].tag.POS not in RU_MODIFIERS or b[0].tag.POS not in RU_HEADS:
+                continue
+            if a[0].tag.POS == "NUMR" and b[0].tag.POS == "NOUN" or any(
+                    x.tag.POS in RU_MODIFIERS - {"NUMR"} and y.tag.POS in RU_HEADS and x.tag.case == y.tag.case
+                    and x.tag.number == y.tag.number for x in a for y in b):
+                inner.add(k)
+    elif lang == "zh":
+        import jieba.posseg
+        text = "".join(units)
+        words = list(jieba.posseg.cut(text))
+        offsets, pos = {}, 0
+        for i, w in enumerate(words[:-1]):
+            pos += len(w.word)
+            nxt = words[i + 1].flag
+            if any(w.flag in m and nxt.startswith(h) for m, h in ZH_PAIRS):
+                offsets[pos] = True
+        pos = 0
+        for k in range(1, len(units)):
+            pos += len(units[k - 1])
+            if pos in offsets:
+                inner.add(k)
+    return inner
+
+
 def part_of_number(digits, whole_lengths, rng):
     """The digit groups said before a caller stops part-way through a number: after some groups, or inside
     the next one; None if no such part can be drawn. A part with as many digits as a whole number of its
@@ -343,8 +395,10 @@ def make_style(rng, lang):
 
 # ---------------------------------------------------------------- example builders
 class Builder:
-    def __init__(self, res, rng, bounds):
+    def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False):
         self.res, self.rng, self.bounds = res, rng, bounds
+        # --half-said, --phrase-cuts: off for the data of the shipped model (stage 16)
+        self.with_half_said, self.with_phrase_cuts = half_said, phrase_cuts
         self.out = []
         # Heads that are whole turns on their own: cut() never makes one an unfinished prefix.
         self.acks = {l: set(" ".join(PUNCT_RE.sub("", x).lower().split())
@@ -446,6 +500,7 @@ class Builder:
                 tail.append(rng.choice(fill))
             sep = "" if lang in R.CJK else " "
             return base + ("，" if lang in R.CJK and rng.random() < 0.3 else sep) + sep.join(tail)
+        inner = phrase_inner_cuts(units, lang) if self.with_phrase_cuts else set()
         cands, weights = [], []
         for k in range(1, n):
             if not units[k - 1].strip() or not units[k].strip() and k == n - 1:
@@ -465,7 +520,7 @@ class Builder:
                 continue  # only punctuation removed: not a prefix
             if self.only_tails(rest, lang):
                 continue  # only "please" / "thanks" / a tag follows: the prefix is the whole request
-            pp = is_pause_point(units, k, lang)
+            pp = is_pause_point(units, k, lang) or k in inner
             head = " ".join(PUNCT_RE.sub("", join_units(units[:k], lang)).lower().split())
             if head in self.acks.get(lang, ()):
                 continue  # "yes" / "Привет" / "спасибо большое"-like heads are whole turns, not prefixes
@@ -640,6 +695,21 @@ class Builder:
                                                             unfinished=True)
             msg = stt_case(msg, style, lang, rng)
             self.emit(self.base(lang, source, key, "prefix", ctx, msg, False, "unfinished"))
+        if self.with_half_said and lang in short_requests.HALF_SAID and rng.random() < 0.3:
+            self.half_said(lang, source, key, ctx)
+
+    def half_said(self, lang, source, key, ctx):
+        """A request stopped right after a content word ("what is the wifi", "房间里太"): unfinished; and
+        the whole request: finished. Kind "halfsaid", so that the dev/test de-duplication (turns and
+        prefixes) and the wait counts (turns) of the other splits do not move."""
+        rng = self.rng
+        half, rest = (x.strip() for x in rng.choice(short_requests.HALF_SAID[lang]).split("|"))
+        sep = "" if lang in R.CJK else " "
+        nz = Noiser(lang, self.res.get(lang, {}), rng)
+        for text, label in ((half, "unfinished"), (half + sep + rest, "finished")):
+            style = make_style(rng, lang)
+            msg = stt_case(nz(text, style, unfinished=label == "unfinished"), style, lang, rng)
+            self.emit(self.base(lang, source, key, "halfsaid", ctx, msg, False, label))
 
     def slot_answer(self, lang, source, key):
         """A short content answer to the agent's slot or choice question ("eleven" after "At 11 or at 2?",
@@ -825,6 +895,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sa", action="store_true", help="also exclude CC BY-SA sources (xsid, labforsims2, jmultiwoz)")
+    ap.add_argument("--half-said", action="store_true",
+                    help="add short_requests.HALF_SAID (requests stopped right after a content word) to the training split")
+    ap.add_argument("--phrase-cuts", action="store_true",
+                    help="ru, zh: cut inside a phrase (a modifier before its head) as often as after a function word")
     ap.add_argument("--report-dir", default=None, help="write data_report.md and data_samples.md here")
     ap.add_argument("--extra-train-seeds", type=int, nargs="*", default=[],
                     help="also add the training split as generated with these seeds (more variants of the same "
@@ -854,7 +928,8 @@ def sentence_boundaries(args, data):
 
 def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
-    per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds) for s in ("train", "dev", "test", "evalonly")}
+    per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts)
+                 for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
     # ---------------- dialogs
@@ -982,7 +1057,8 @@ def write_splits(args, per_split):
             k = (json.dumps(ex["messages"], ensure_ascii=False), ex["agent_speaking"])
             # exact duplicates are dropped, except that short synthetic turns (wait, backchannel, short
             # answers) may repeat up to 3 times so that languages with few contexts keep their weight
-            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "slot", "greeting", "closing", "continuer") and sp != "test" else 1
+            cap = 3 if ex["kind"] in ("wait", "backchannel", "answer", "slot", "greeting", "closing", "continuer",
+                                      "halfsaid") and sp != "test" else 1
             if seen[k] >= cap:
                 continue
             seen[k] += 1

@@ -5,6 +5,7 @@ turn into an `unfinished` prefix, and how a number is stopped part-way.
 Usage: make_data_test.py --shared ../shared   (exit status 0 iff every check passes)
 """
 import argparse
+import collections
 import os
 import random
 import sys
@@ -73,6 +74,69 @@ class SentenceBoundaryTest(unittest.TestCase):
                 seen += 1
                 self.assertIn(len(pre), ends, pre)
         self.assertGreater(seen, 100)
+
+
+class HalfSaidTest(unittest.TestCase):
+    def test_each_half_ends_in_a_content_word_and_the_whole_is_finished(self):
+        import short_requests as S
+        res = R.parse_fillers(os.path.join(SHARED, "data", "fillers.md"))
+        for lang, items in S.HALF_SAID.items():
+            for item in items:
+                half, rest = (x.strip() for x in item.split("|"))
+                self.assertTrue(half and rest, item)
+                if lang not in R.CJK:
+                    last = half.split()[-1].lower()
+                    self.assertNotIn(last, R.FUNC.get(lang, ()), item)
+                    self.assertNotIn(last, [f.lower() for f in res[lang].get("fillers", [])], item)
+        b = M.Builder(res, random.Random(4), M.SentenceBoundaries())
+        b.half_said("en", "written", "k", [])
+        (u, f) = b.out
+        self.assertEqual((u["label"], f["label"], u["kind"]), ("unfinished", "finished", "halfsaid"))
+        self.assertNotEqual(u["messages"][-1]["content"].lower(), f["messages"][-1]["content"].lower())
+
+    def test_only_with_the_flag(self):
+        res = R.parse_fillers(os.path.join(SHARED, "data", "fillers.md"))
+        kinds = {}
+        for flag in (False, True):
+            b = M.Builder(res, random.Random(5), M.SentenceBoundaries(), half_said=flag)
+            for i in range(200):
+                b.short_request("en", "written", f"k{i}")
+            kinds[flag] = {ex["kind"] for ex in b.out}
+        self.assertNotIn("halfsaid", kinds[False])
+        self.assertIn("halfsaid", kinds[True])
+
+
+class PhraseInnerCutTest(unittest.TestCase):
+    def cuts(self, text, lang):
+        units = M.words_of(text, lang)
+        sep = "" if lang in R.CJK else " "
+        return [sep.join(units[:k]) for k in sorted(M.phrase_inner_cuts(units, lang))]
+
+    def test_modifier_before_its_head(self):
+        self.assertEqual(self.cuts("я потерял посадочный талон в аэропорту", "ru"), ["я потерял посадочный"])
+        self.assertIn("мне нужна новая банковская", self.cuts("мне нужна новая банковская карта", "ru"))
+        self.assertEqual(self.cuts("я хочу заказать три пиццы", "ru"), ["я хочу заказать три"])
+        self.assertEqual(self.cuts("我要两张电影票", "zh"), ["我要两张"])
+        self.assertEqual(self.cuts("房间里太吵了", "zh"), ["房间里太"])
+
+    def test_not_after_a_clause_or_across_punctuation(self):
+        self.assertEqual(self.cuts("Папа мне перестал помогать", "ru"), [])
+        self.assertEqual(self.cuts("это новая, а то старая", "ru"), [])
+        self.assertEqual(self.cuts("I need a new card", "en"), [])
+
+    def test_weighted_as_a_pause_only_with_the_flag(self):
+        text = "мы вчера купили большую старую деревянную лодку у соседа"
+        got = {}
+        for flag in (False, True):
+            b = M.Builder(self.res, random.Random(6), M.SentenceBoundaries(), phrase_cuts=flag)
+            got[flag] = collections.Counter(b.cut(text, "ru", self.res["ru"]) for _ in range(400))
+        inner = sum(n for p, n in got[True].items() if p and p.split()[-1] in ("большую", "старую", "деревянную"))
+        inner0 = sum(n for p, n in got[False].items() if p and p.split()[-1] in ("большую", "старую", "деревянную"))
+        self.assertGreater(inner, 2 * inner0)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.res = R.parse_fillers(os.path.join(SHARED, "data", "fillers.md"))
 
 
 class PartOfNumberTest(unittest.TestCase):
