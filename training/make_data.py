@@ -214,10 +214,12 @@ def phrase_inner_cuts(units, lang):
     """The cut positions k (a prefix of units[:k]) that fall inside a phrase by the parts of speech above."""
     inner = set()
     if lang == "ru":
+        words = [norm_word(u) for u in units]
+        parses = [_ru_parses(w) if w else None for w in words]  # each word parsed once
         for k in range(1, len(units)):
-            if units[k - 1][-1:] in ",.;:!?…" or not norm_word(units[k - 1]) or not norm_word(units[k]):
+            a, b = parses[k - 1], parses[k]
+            if units[k - 1][-1:] in ",.;:!?…" or not a or not b:
                 continue
-            a, b = _ru_parses(norm_word(units[k - 1])), _ru_parses(norm_word(units[k]))
             if a[0].tag.POS not in RU_MODIFIERS or b[0].tag.POS not in RU_HEADS:
                 continue
             if a[0].tag.POS == "NUMR" and b[0].tag.POS == "NOUN" or any(
@@ -226,14 +228,12 @@ def phrase_inner_cuts(units, lang):
                 inner.add(k)
     elif lang == "zh":
         import jieba.posseg
-        text = "".join(units)
-        words = list(jieba.posseg.cut(text))
-        offsets, pos = {}, 0
-        for i, w in enumerate(words[:-1]):
+        words = list(jieba.posseg.cut("".join(units)))
+        offsets, pos = set(), 0
+        for w, nxt in zip(words, words[1:]):
             pos += len(w.word)
-            nxt = words[i + 1].flag
-            if any(w.flag in m and nxt.startswith(h) for m, h in ZH_PAIRS):
-                offsets[pos] = True
+            if any(w.flag in m and nxt.flag.startswith(h) for m, h in ZH_PAIRS):
+                offsets.add(pos)
         pos = 0
         for k in range(1, len(units)):
             pos += len(units[k - 1])
