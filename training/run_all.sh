@@ -2,10 +2,11 @@
 # Rebuild the text turn model from shared/data: data -> tokenizer -> training -> calibration/export -> evaluation.
 # Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58,
 # the sixth: two runs of 55 side by side, the seventh: two of 86, the eighth: two of 82, the ninth: two of 86,
-# the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth and the sixteenth (the
-# last): two runs of STAGE15_MIN minutes each, on DEVICE)
+# the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth and the sixteenth: two
+# runs of STAGE15_MIN minutes each, the eighteenth (the last): two of STAGE18_MIN, on DEVICE)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check),
-# DEVICE (cpu, or cuda where a GPU is lent: stages 15 and 16 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu)
+# DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16 and 18 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
+# STAGE18_MIN (default 109 on cpu, as shipped; 3 on cuda, about as many examples)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -14,7 +15,8 @@ WORK="${WORK:-$HOME/.cache/saywhen/text-work}"
 SEED="${SEED:-1}"
 MIN="${1:-62}"
 DEVICE="${DEVICE:-cpu}"
-if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; EVAL_MIN=8; else STAGE15_MIN="${STAGE15_MIN:-7.5}"; EVAL_MIN=0.5; fi
+if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; STAGE18_MIN="${STAGE18_MIN:-109}"; EVAL_MIN=8
+else STAGE15_MIN="${STAGE15_MIN:-7.5}"; STAGE18_MIN="${STAGE18_MIN:-3}"; EVAL_MIN=0.5; fi
 STAGE_DATA="$WORK/data"; STAGE_ARGS=()  # what continue_twice trains on, and extra train.py arguments
 OUT="$ROOT/models/text-turn"
 SAYWHEN="${SAYWHEN:-$ROOT/build/release/saywhen}"
@@ -73,18 +75,25 @@ continue_twice "$WORK/run10/best.pt" 11 $((MIN * 70 / 62)) $((SEED + 13)) $((SEE
 # about 4 hours per run. Export and evaluation use this data's dev and test (more texts collide with the
 # larger training split and are dropped from them).
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data4" --seed "$SEED" \
-    --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --report-dir "$HERE"
+    --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3))
 STAGE_DATA="$WORK/data4"; STAGE_ARGS=(--batch 128 --device "$DEVICE" --eval-minutes "$EVAL_MIN" --max-epochs 100)
 continue_twice "$WORK/run11/best.pt" 15 "$STAGE15_MIN" 30 31 "$WORK/run15/best.pt" 0.3,0.35,0.35
 # Stage 16: the same from stage 15 (session 21: gpu_stage.sh with SEED0=40 on the session-21 generator's data;
 # its r1 and r2 are these two)
-continue_twice "$WORK/run15/best.pt" 16 "$STAGE15_MIN" 40 41 "$WORK/run/best.pt" 0.3,0.35,0.35
+continue_twice "$WORK/run15/best.pt" 16 "$STAGE15_MIN" 40 41 "$WORK/run16/best.pt" 0.3,0.35,0.35
+# Stage 18: the same from stage 16 on the generator with rules 15 and 16 switched on (half-said requests; ru/zh
+# cuts inside a phrase). Session 22 ran it on the CPU, 108.7 min per run (~740 k examples each). The phrase
+# cuts change dev and test too, so export and evaluation use this data.
+nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data18" --seed "$SEED" \
+    --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --half-said --phrase-cuts --report-dir "$HERE"
+STAGE_DATA="$WORK/data18"
+continue_twice "$WORK/run16/best.pt" 18 "$STAGE18_MIN" 60 61 "$WORK/run/best.pt" 0.3,0.35,0.35
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
-nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data4" --tokenizer "$OUT/tokenizer.model" \
+nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
 for s in test evalonly; do
   nice "$PY" evaluate.py --model "$OUT/model.onnx" --tokenizer "$OUT/tokenizer.model" --config "$OUT/config.json" \
-      --split "$WORK/data4/$s.jsonl" --out "$HERE/metrics/$s.json"
+      --split "$WORK/data18/$s.jsonl" --out "$HERE/metrics/$s.json"
 done
 # the common short turns of probes.jsonl (also a test: TextModel.CommonShortTurnsOfTheProbeFile)
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
