@@ -395,15 +395,18 @@ def make_style(rng, lang):
 
 # ---------------------------------------------------------------- example builders
 class Builder:
-    def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False):
+    def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None):
         self.res, self.rng, self.bounds = res, rng, bounds
-        # --half-said, --phrase-cuts: off for the data of the shipped model (stage 16)
+        # --half-said, --phrase-cuts, --clarify: off for the data of the shipped model (stage 18 has the first two)
         self.with_half_said, self.with_phrase_cuts = half_said, phrase_cuts
+        # --clarify draws from a stream of its own, so that the examples of the other builders do not move
+        self.clarify_rng = clarify_rng
         self.out = []
         # Heads that are whole turns on their own: cut() never makes one an unfinished prefix.
         self.acks = {l: set(" ".join(PUNCT_RE.sub("", x).lower().split())
                             for x in R.YESNO.get(l, []) + d.get("backchannels", []) + R.GREETINGS.get(l, [])
-                            + R.THANKS.get(l, []) + ["나도", "저도", "me too", "я тоже", "我也是"])
+                            + R.THANKS.get(l, []) + (R.CLARIFY.get(l, []) if clarify_rng else [])
+                            + ["나도", "저도", "me too", "я тоже", "我也是"])
                      for l, d in res.items()}
         # What may follow a complete clause without continuing it: "… in the centre of town | please",
         # "That sounds perfect, thank you | goodbye". A cut before only these leaves a whole turn.
@@ -667,7 +670,10 @@ class Builder:
         """A lone connective ("and then", "а потом", "然后") with or without a filler: unfinished."""
         rng = self.rng
         fill = hesitations(self.res.get(lang, {}), lang)
-        parts = [rng.choice(R.CONTINUERS[lang])]
+        conts = R.CONTINUERS[lang]
+        if self.clarify_rng:  # it "perché" is "because" and "why?": alone after the agent, it is the question
+            conts = [c for c in conts if c not in R.CLARIFY.get(lang, ())] or conts
+        parts = [rng.choice(conts)]
         if fill and rng.random() < 0.25:
             parts.insert(0, rng.choice(fill))
         if fill and rng.random() < 0.25:
@@ -680,6 +686,18 @@ class Builder:
             msg += rng.choice(["", ",", "...", "…", "."]) if lang not in R.CJK else rng.choice(["", "，", "…", "。"])
         ctx = self.context_variant(self.ctx_noise(context, lang), lang) if context and rng.random() < 0.85 else []
         self.emit(self.base(lang, source, key, "continuer", ctx, msg, False, "unfinished"))
+
+    def clarify(self, lang, source, key, context):
+        """A question word or a request to repeat, alone after the agent's turn ("what", "почему", "为什么",
+        "come mai"): finished, the agent should answer. Kind "clarify"; drawn from self.clarify_rng only."""
+        rng = self.clarify_rng
+        msg = rng.choice(R.CLARIFY[lang])
+        style = make_style(rng, lang)
+        msg = stt_case(msg, style, lang, rng)
+        if style["punct"] != "none" and rng.random() < 0.8:
+            q = ("？" if lang in R.CJK else "?") if lang != "fr" else rng.choice([" ?", "?"])
+            msg += q if rng.random() < 0.85 else ("。" if lang in R.CJK else ".")
+        self.emit(self.base(lang, source, key, "clarify", list(context), msg, False, "finished"))
 
     def short_request(self, lang, source, key):
         """A short complete request ("do you deliver", "你们几点关门"): finished, with or without the
@@ -899,6 +917,9 @@ def main():
                     help="add short_requests.HALF_SAID (requests stopped right after a content word) to the training split")
     ap.add_argument("--phrase-cuts", action="store_true",
                     help="ru, zh: cut inside a phrase (a modifier before its head) as often as after a function word")
+    ap.add_argument("--clarify", action="store_true",
+                    help="add a question word or a request to repeat alone after the agent (\"what\", \"почему\"): "
+                         "finished; and never cut a prefix down to one")
     ap.add_argument("--report-dir", default=None, help="write data_report.md and data_samples.md here")
     ap.add_argument("--extra-train-seeds", type=int, nargs="*", default=[],
                     help="also add the training split as generated with these seeds (more variants of the same "
@@ -931,7 +952,8 @@ def sentence_boundaries(args, data):
 
 def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
-    per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts)
+    per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts,
+                            random.Random(f"{seed}-{s}-clarify") if args.clarify else None)
                  for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
@@ -976,6 +998,8 @@ def build_splits(args, data, res, seed, bounds):
                     b.short_ack(lang, src, key, turns[max(0, i - 4):i])
                 if after_agent and r.random() < p * 0.02:
                     b.continuer(lang, src, key, turns[max(0, i - 4):i])
+                if after_agent and b.clarify_rng and b.clarify_rng.random() < p * 0.02:
+                    b.clarify(lang, src, key, turns[max(0, i - 4):i])
 
     # ---------------- utterances (single commands; no real context)
     for fn in sorted(os.listdir(os.path.join(data, "utterances"))):
@@ -1007,6 +1031,9 @@ def build_splits(args, data, res, seed, bounds):
         for i in range(AGENT_STATEMENT_ACKS):
             b.short_ack(lang, "written", f"agent-line-{lang}-{i}",
                         [{"role": "assistant", "content": b.rng.choice(agent_lines.AGENT_STATEMENTS[lang])}])
+            if b.clarify_rng and i % 4 == 0:
+                b.clarify(lang, "written", f"agent-line-{lang}-{i}",
+                          [{"role": "assistant", "content": b.clarify_rng.choice(agent_lines.AGENT_STATEMENTS[lang])}])
         for i in range(SHORT_REQUESTS.get(lang, SHORT_REQUESTS_OTHER)):
             b.short_request(lang, "written", f"request-{lang}-{i}")
         for i in range(SLOT_ANSWERS.get(lang, SLOT_ANSWERS_OTHER)):
@@ -1081,7 +1108,7 @@ def write_report(args, counts, per_split):
     cmd = f"training/make_data.py --seed {args.seed}"
     if args.extra_train_seeds:
         cmd += " --extra-train-seeds " + " ".join(str(x) for x in args.extra_train_seeds)
-    for flag in ("no_sa", "half_said", "phrase_cuts"):
+    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify"):
         if getattr(args, flag):
             cmd += " --" + flag.replace("_", "-")
     lines = ["# Text turn-detection corpus: counts", "",

@@ -106,6 +106,60 @@ class HalfSaidTest(unittest.TestCase):
         self.assertIn("halfsaid", kinds[True])
 
 
+class ClarifyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.res = R.parse_fillers(os.path.join(SHARED, "data", "fillers.md"))
+
+    def builder(self, flag, seed=7):
+        return M.Builder(self.res, random.Random(seed), M.SentenceBoundaries(),
+                         clarify_rng=random.Random(f"{seed}-clarify") if flag else None)
+
+    def test_no_prefix_that_is_a_lone_question_word(self):
+        # "как" and "что" are function words (pause points) too: without the flag a lone "как" is a prefix
+        for lang, text, head in (("ru", "как мне добраться до вокзала", "как"),
+                                 ("ru", "что вы можете посоветовать на ужин", "что"),
+                                 ("zh", "为什么这么贵啊", "为什么")):
+            got = {}
+            for flag in (False, True):
+                b = self.builder(flag)
+                got[flag] = collections.Counter(b.cut(text, lang, self.res[lang]) for _ in range(600))
+            self.assertGreater(got[False][head], 0, (lang, head))
+            self.assertEqual(got[True][head], 0, (lang, head))
+            self.assertGreater(len(got[True]), 2)
+
+    def test_finished_after_the_agent_and_the_connective_that_is_also_why_is_not_a_continuer(self):
+        b = self.builder(True)
+        ctx = [{"role": "assistant", "content": "Il tavolo è prenotato per le sette."}]
+        for i in range(300):
+            b.clarify("it", "written", f"k{i}", ctx)
+            b.continuer("it", "written", f"c{i}", ctx)
+        clar = [ex for ex in b.out if ex["kind"] == "clarify"]
+        self.assertEqual({ex["label"] for ex in clar}, {"finished"})
+        self.assertEqual({ex["agent_speaking"] for ex in clar}, {False})
+        self.assertTrue(all(ex["messages"][:-1] == ctx for ex in clar))
+        said = {M.strip_punct(ex["messages"][-1]["content"].lower()).strip() for ex in clar}
+        self.assertIn("perché", said)
+        self.assertTrue(any(ex["messages"][-1]["content"].endswith("?") for ex in clar))
+        conts = {M.strip_punct(ex["messages"][-1]["content"].lower()).strip() for ex in b.out
+                 if ex["kind"] == "continuer"}
+        self.assertNotIn("perché", conts)
+        self.assertIn("e poi", conts)
+
+    def test_other_examples_do_not_move(self):
+        # the clarify examples draw from their own stream: the builder's other output is the same with the flag
+        outs = {}
+        ctx = [{"role": "assistant", "content": "Your table is booked for seven."}]
+        for flag in (False, True):
+            b = self.builder(flag, seed=8)
+            for i in range(50):
+                b.short_ack("en", "written", f"a{i}", ctx)
+                if b.clarify_rng:
+                    b.clarify("en", "written", f"q{i}", ctx)
+            outs[flag] = [ex["messages"][-1]["content"] for ex in b.out if ex["kind"] != "clarify"]
+        self.assertEqual(outs[False], outs[True])
+
+
 class PhraseInnerCutTest(unittest.TestCase):
     def cuts(self, text, lang):
         units = M.words_of(text, lang)
