@@ -99,7 +99,7 @@ done
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
 # and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet)
 if [ -x "$SAYWHEN" ]; then
-  for f in "$HERE"/probes_heldout*.jsonl; do
+  for f in "$HERE"/probes_heldout*.jsonl "$HERE/probes_clarify.jsonl"; do
     "$SAYWHEN" eval-text --model "$OUT" --input "$f" --json > "$HERE/metrics/$(basename "$f" .jsonl).json"
   done
 fi
