@@ -695,9 +695,9 @@ class Builder:
         style = make_style(rng, lang)
         msg = stt_case(msg, style, lang, rng)
         if style["punct"] != "none" and rng.random() < 0.8:
-            q = ("？" if lang in R.CJK else "?") if lang != "fr" else rng.choice([" ?", "?"])
+            q = "？" if lang in R.CJK else (rng.choice([" ?", "?"]) if lang == "fr" else "?")
             msg += q if rng.random() < 0.85 else ("。" if lang in R.CJK else ".")
-        self.emit(self.base(lang, source, key, "clarify", list(context), msg, False, "finished"))
+        self.emit(self.base(lang, source, key, "clarify", context, msg, False, "finished"))
 
     def short_request(self, lang, source, key):
         """A short complete request ("do you deliver", "你们几点关门"): finished, with or without the

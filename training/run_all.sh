@@ -97,7 +97,8 @@ for s in test evalonly; do
 done
 # the common short turns of probes.jsonl (also a test: TextModel.CommonShortTurnsOfTheProbeFile)
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
-# and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet)
+# and those written without sight of the generator (TextModel.HeldOutShortTurns, ...SecondSet), and the
+# lone question words of rule 17 (probes_clarify.jsonl: written with sight of it, no test bar)
 if [ -x "$SAYWHEN" ]; then
   for f in "$HERE"/probes_heldout*.jsonl "$HERE/probes_clarify.jsonl"; do
     "$SAYWHEN" eval-text --model "$OUT" --input "$f" --json > "$HERE/metrics/$(basename "$f" .jsonl).json"
