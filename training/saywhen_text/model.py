@@ -76,8 +76,9 @@ class TurnModel(nn.Module):
         nn.init.normal_(self.tok.weight, std=0.02)
         nn.init.normal_(self.pos.weight, std=0.02)
 
-    def forward(self, ids, lengths=None, end_rows_only=False):
-        """ids [B, T] (right-padded); lengths [B] or None (no padding). Returns logits [B, n_labels].
+    def forward(self, ids, lengths=None, end_rows_only=False, return_states=False):
+        """ids [B, T] (right-padded); lengths [B] or None (no padding). Returns logits [B, n_labels], and with
+        return_states also the final hidden states [B, T, d] (for the masked-token loss of `train.py --mlm`).
 
         end_rows_only (no padding only): the last block computes just the two positions the classifier
         reads (the first and the last), the same logits for about 40 % less arithmetic (the export)."""
@@ -99,7 +100,8 @@ class TurnModel(nn.Module):
             last = x[:, -1]
         else:
             last = x[torch.arange(b, device=ids.device), lengths - 1]
-        return self.head(torch.cat([first, last], dim=-1))
+        logits = self.head(torch.cat([first, last], dim=-1))
+        return (logits, x) if return_states else logits
 
 
 class ExportWrapper(nn.Module):

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Checks of the masked-piece loss of the text turn trainer (training/train.py --mlm): which pieces may be
+hidden, and that the loss reaches the model through its token embedding only once.
+
+Usage: train_test.py   (exit status 0 iff every check passes)
+"""
+import os
+import sys
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training"))
+import train as T  # noqa: E402
+from saywhen_text.model import TurnModel  # noqa: E402
+
+UNK = 1
+
+
+def batch(rows, vocab=50):
+    """Right-padded ids of rows of random ordinary pieces (ids >= 10) behind a special start piece (2)."""
+    gen = torch.Generator().manual_seed(0)
+    lengths = torch.tensor([len(r) for r in rows])
+    x = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+    for i, r in enumerate(rows):
+        x[i, :len(r)] = torch.tensor(r)
+    special = torch.zeros(vocab, dtype=torch.bool)
+    special[:10] = True
+    return x, lengths, special, gen
+
+
+class MaskPiecesTest(unittest.TestCase):
+    def test_never_special_padding_or_the_last_pieces(self):
+        rows = [[2] + list(range(10, 10 + n)) for n in (5, 20, 40)]
+        x, lengths, special, gen = batch(rows)
+        hidden_any = torch.zeros_like(x, dtype=torch.bool)
+        for _ in range(200):
+            masked, chosen, targets = T.mask_pieces(x, lengths, special, 0.5, 3, UNK, gen)
+            hidden_any |= chosen
+            self.assertTrue(torch.equal(targets, x[chosen]))
+            self.assertTrue(torch.equal(masked[~chosen], x[~chosen]))
+        for i, n in enumerate(lengths.tolist()):
+            self.assertFalse(hidden_any[i, 0], "the start piece is special")
+            self.assertFalse(hidden_any[i, n - 3:].any(), "the last 3 pieces stay")
+            self.assertTrue(hidden_any[i, 1:n - 3].all(), "every other ordinary piece is hidden some time")
+
+    def test_share_and_replacements(self):
+        x, lengths, special, gen = batch([[2] + [10 + (i % 40) for i in range(100)]] * 64)
+        masked, chosen, targets = T.mask_pieces(x, lengths, special, 0.15, 3, UNK, gen)
+        share = chosen.sum().item() / (64 * 97)
+        self.assertAlmostEqual(share, 0.15, delta=0.02)
+        new = masked[chosen]
+        self.assertAlmostEqual((new == UNK).float().mean().item(), 0.8, delta=0.04)
+        self.assertFalse(special[new[new != UNK]].any(), "a random replacement is an ordinary piece")
+        self.assertGreater((new == targets).float().mean().item(), 0.08)
+
+
+class MaskedTokenHeadTest(unittest.TestCase):
+    def test_logits_over_the_vocabulary_and_gradient_to_the_embedding(self):
+        torch.manual_seed(0)
+        model = TurnModel(50, d=16, layers=1, heads=2, ffn=32, max_len=32).eval()  # no dropout: two passes agree
+        head = T.MaskedTokenHead(16, 50)
+        x, lengths, special, gen = batch([[2] + list(range(10, 30))] * 4)
+        masked, chosen, targets = T.mask_pieces(x, lengths, special, 0.3, 3, UNK, gen)
+        logits, states = model(masked, lengths, return_states=True)
+        self.assertEqual(tuple(states.shape), (4, x.shape[1], 16))
+        self.assertTrue(torch.equal(logits, model(masked, lengths)))
+        piece_logits = head(states[chosen], model.tok.weight)
+        self.assertEqual(tuple(piece_logits.shape), (len(targets), 50))
+        torch.nn.functional.cross_entropy(piece_logits, targets).backward()
+        self.assertGreater(model.tok.weight.grad[targets].abs().sum().item(), 0)
+        self.assertEqual(sum(1 for _ in head.parameters()), 5, "dense, LayerNorm and bias: no copy of the embedding")
+
+
+if __name__ == "__main__":
+    unittest.main()
