@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks of the masked-piece loss of the text turn trainer (training/train.py --mlm): which pieces may be
-hidden, and that the loss reaches the model through its token embedding only once.
+hidden, that the loss reaches the model through its token embedding only once, and which ids the
+classifier reads.
 
 Usage: train_test.py   (exit status 0 iff every check passes)
 """
@@ -70,6 +71,26 @@ class MaskedTokenHeadTest(unittest.TestCase):
         torch.nn.functional.cross_entropy(piece_logits, targets).backward()
         self.assertGreater(model.tok.weight.grad[targets].abs().sum().item(), 0)
         self.assertEqual(sum(1 for _ in head.parameters()), 5, "dense, LayerNorm and bias: no copy of the embedding")
+
+
+class StepLossesTest(unittest.TestCase):
+    def test_the_classifier_reads_masked_ids_in_one_pass_and_clean_ids_with_clean_cls(self):
+        torch.manual_seed(0)
+        model = TurnModel(50, d=16, layers=1, heads=2, ffn=32, max_len=32).eval()
+        head = T.MaskedTokenHead(16, 50)
+        x, lengths, special, gen = batch([[2] + list(range(10, 30))] * 4)
+        y = torch.tensor([0, 1, 2, 3])
+        masked, chosen, targets = T.mask_pieces(x, lengths, special, 0.5, 3, UNK, gen)
+        ce = torch.nn.functional.cross_entropy
+        one_cls, one_mlm = T.step_losses(model, head, x, lengths, y, masked, chosen, targets, clean_cls=False)
+        two_cls, two_mlm = T.step_losses(model, head, x, lengths, y, masked, chosen, targets, clean_cls=True)
+        self.assertAlmostEqual(one_cls.item(), ce(model(masked, lengths), y).item(), places=5)
+        self.assertAlmostEqual(two_cls.item(), ce(model(x, lengths), y).item(), places=5)
+        self.assertNotAlmostEqual(one_cls.item(), two_cls.item(), places=5)
+        self.assertAlmostEqual(one_mlm.item(), two_mlm.item(), places=5, msg="the masked-piece loss reads masked ids")
+        plain_cls, none = T.step_losses(model, None, x, lengths, y, None, None, None, clean_cls=False)
+        self.assertIsNone(none)
+        self.assertAlmostEqual(plain_cls.item(), two_cls.item(), places=5)
 
 
 if __name__ == "__main__":
