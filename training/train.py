@@ -87,8 +87,7 @@ def mask_pieces(x, lengths, special, prob, keep_last, unk_id, gen):
 def step_losses(model, mlm_head, x, lengths, y, masked, chosen, targets, clean_cls):
     """The classification loss, and with a masked-piece head (else None) its loss on the pieces `mask_pieces` hid.
     The classifier reads the masked ids in the head's pass, or with clean_cls the unmasked ids in a second pass:
-    one pass hides the key word of some wait requests ("Moment", "подождите") while the label stays `wait`, and
-    stage 22's model learned to miss wait requests from it."""
+    one pass can hide the key word of a wait request ("Moment", "подождите") while the label stays `wait`."""
     if mlm_head is None:
         return F.cross_entropy(model(x, lengths).float(), y), None
     logits, states = model(masked, lengths, return_states=True)
