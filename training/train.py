@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from saywhen_text.model import TurnModel  # noqa: E402
 from saywhen_text.common import (LABELS, default_config, finished_unfinished_f1, load_split,  # noqa: E402
                                  load_tokenized)
+from saywhen_text.render import piece_ids  # noqa: E402
 from langres import DIALOG_LANGS  # noqa: E402
 
 
@@ -67,7 +68,7 @@ class MaskedTokenHead(torch.nn.Module):
 
 
 def mask_pieces(x, lengths, special, prob, keep_last, unk_id, gen):
-    """Hides `prob` of the ordinary pieces of each row (BERT's 80 % <unk>, 10 % a random piece, 10 % unchanged),
+    """Hides `prob` (a number, or one per position [B, T]) of the ordinary pieces of each row (BERT's 80 % <unk>, 10 % a random piece, 10 % unchanged),
     never a special piece and never one of the last `keep_last` pieces: the classifier reads the end of the
     user's message, and a hidden last word would change what the label means. Returns the masked ids, the
     chosen positions [B, T] and the original pieces there."""
@@ -82,6 +83,13 @@ def mask_pieces(x, lengths, special, prob, keep_last, unk_id, gen):
     x = x.clone()
     x[chosen] = new
     return x, chosen, targets
+
+
+def hiding_shares(x, msg_id, context_share, message_share):
+    """The share of pieces `mask_pieces` hides at each position for --input-dropout: context_share up to each
+    row's <msg> piece, message_share in the user's message after it."""
+    in_message = torch.cumsum(x == msg_id, dim=1) > 0
+    return torch.where(in_message, message_share, context_share)
 
 
 def step_losses(model, mlm_head, x, lengths, y, masked, chosen, targets, clean_cls):
@@ -152,11 +160,21 @@ def main():
                          "of a step), so that no hidden key word (\"wait\", \"Moment\") leaves an example whose "
                          "label no longer follows from what the model sees")
     ap.add_argument("--mlm-prob", type=float, default=0.15)
-    ap.add_argument("--mlm-keep-last", type=int, default=3)
+    ap.add_argument("--mlm-keep-last", type=int, default=3,
+                    help="the last pieces of an input, never hidden (by --mlm or --input-dropout)")
+    ap.add_argument("--input-dropout", type=float, default=0.0,
+                    help="hide this share of the ordinary pieces of the context turns from the classifier, as --mlm "
+                         "hides them but without its loss (80 %% <unk>, 10 %% a random piece, 10 %% kept); 0: off")
+    ap.add_argument("--input-dropout-msg", type=float, default=None,
+                    help="with --input-dropout: the share hidden in the user's message (after <msg>); "
+                         "default: the same as in the context")
     ap.add_argument("--bf16", action="store_true",
                     help="products in bfloat16 under autocast, weights and optimizer in float32: on a CPU with AMX "
                          "(Intel Xeon since Sapphire Rapids) about 1.3x the examples per second of float32 (session 26)")
     args = ap.parse_args()
+    if args.mlm > 0 and args.input_dropout > 0:
+        sys.exit("train.py: --mlm and --input-dropout both hide pieces; use one")
+    message_share = args.input_dropout if args.input_dropout_msg is None else args.input_dropout_msg
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -186,13 +204,15 @@ def main():
     nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
     groups = [{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}]
     mlm_head = None
-    if args.mlm > 0:
-        mlm_head = MaskedTokenHead(args.d, sp.get_piece_size()).to(device)
-        groups.append({"params": list(mlm_head.parameters()), "weight_decay": 0.0})
+    if args.mlm > 0 or args.input_dropout > 0:
         own = set(config["pieces"].values())
         special = torch.tensor([sp.is_control(i) or sp.is_unknown(i) or sp.id_to_piece(i) in own
                                 for i in range(sp.get_piece_size())])
         mask_gen = torch.Generator().manual_seed(args.seed)
+        msg_id = piece_ids(sp, config)["msg"]
+    if args.mlm > 0:
+        mlm_head = MaskedTokenHead(args.d, sp.get_piece_size()).to(device)
+        groups.append({"params": list(mlm_head.parameters()), "weight_decay": 0.0})
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98))
     budget = args.minutes * 60
     start = time.time()
@@ -212,6 +232,9 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = lr
             x, lengths, y = collate(tr_ids, tr_y, idx)
+            if args.input_dropout > 0:
+                x = mask_pieces(x, lengths, special, hiding_shares(x, msg_id, args.input_dropout, message_share),
+                                args.mlm_keep_last, sp.unk_id(), mask_gen)[0]
             masked = chosen = targets = None
             if mlm_head is not None:
                 masked, chosen, targets = (t.to(device, non_blocking=True) for t in mask_pieces(

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks of the masked-piece loss of the text turn trainer (training/train.py --mlm): which pieces may be
-hidden, that the loss reaches the model through its token embedding only once, and which ids the
+"""Checks of the masked-piece loss and input dropout of the text turn trainer (training/train.py --mlm,
+--input-dropout): which pieces may be hidden, that the loss reaches the model through its token embedding only once, and which ids the
 classifier reads.
 
 Usage: train_test.py   (exit status 0 iff every check passes)
@@ -54,6 +54,22 @@ class MaskPiecesTest(unittest.TestCase):
         self.assertAlmostEqual((new == UNK).float().mean().item(), 0.8, delta=0.04)
         self.assertFalse(special[new[new != UNK]].any(), "a random replacement is an ordinary piece")
         self.assertGreater((new == targets).float().mean().item(), 0.08)
+
+
+class HidingSharesTest(unittest.TestCase):
+    def test_context_and_message_shares_split_at_the_msg_piece(self):
+        msg = 3
+        rows = [[2] + list(range(10, 30)) + [msg] + list(range(30, 45)), [2, msg] + list(range(10, 40))]
+        x, lengths, special, gen = batch(rows)
+        shares = T.hiding_shares(x, msg, 0.5, 0.0)
+        self.assertEqual(tuple(shares.shape), tuple(x.shape))
+        self.assertTrue(torch.all(shares[0, :21] == 0.5) and torch.all(shares[0, 21:] == 0.0))
+        self.assertTrue(torch.all(shares[1, 1:] == 0.0))
+        hidden_any = torch.zeros_like(x, dtype=torch.bool)
+        for _ in range(100):
+            hidden_any |= T.mask_pieces(x, lengths, special, shares, 3, UNK, gen)[1]
+        self.assertTrue(hidden_any[0, 1:21].all(), "every context piece is hidden some time")
+        self.assertFalse(hidden_any[0, 21:].any() or hidden_any[1].any(), "no message piece is hidden")
 
 
 class MaskedTokenHeadTest(unittest.TestCase):
