@@ -68,10 +68,10 @@ class MaskedTokenHead(torch.nn.Module):
 
 
 def mask_pieces(x, lengths, special, prob, keep_last, unk_id, gen):
-    """Hides `prob` (a number, or one per position [B, T]) of the ordinary pieces of each row (BERT's 80 % <unk>, 10 % a random piece, 10 % unchanged),
-    never a special piece and never one of the last `keep_last` pieces: the classifier reads the end of the
-    user's message, and a hidden last word would change what the label means. Returns the masked ids, the
-    chosen positions [B, T] and the original pieces there."""
+    """Hides `prob` (a number, or one per position [B, T]) of the ordinary pieces of each row (BERT's 80 % <unk>,
+    10 % a random piece, 10 % unchanged), never a special piece and never one of the last `keep_last` pieces: the
+    classifier reads the end of the user's message, and a hidden last word would change what the label means.
+    Returns the masked ids, the chosen positions [B, T] and the original pieces there."""
     b, t = x.shape
     eligible = (torch.arange(t)[None, :] < (lengths[:, None] - keep_last)) & ~special[x]
     chosen = (torch.rand(b, t, generator=gen) < prob) & eligible

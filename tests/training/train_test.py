@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of the masked-piece loss and input dropout of the text turn trainer (training/train.py --mlm,
---input-dropout): which pieces may be hidden, that the loss reaches the model through its token embedding only once, and which ids the
-classifier reads.
+--input-dropout): which pieces may be hidden, at which share in the context and the message, that the loss
+reaches the model through its token embedding only once, and which ids the classifier reads.
 
 Usage: train_test.py   (exit status 0 iff every check passes)
 """
