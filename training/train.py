@@ -166,15 +166,16 @@ def main():
                     help="hide this share of the ordinary pieces of the context turns from the classifier, as --mlm "
                          "hides them but without its loss (80 %% <unk>, 10 %% a random piece, 10 %% kept); 0: off")
     ap.add_argument("--input-dropout-msg", type=float, default=None,
-                    help="with --input-dropout: the share hidden in the user's message (after <msg>); "
-                         "default: the same as in the context")
+                    help="the share hidden in the user's message (after <msg>); default: --input-dropout's. "
+                         "Alone, it hides pieces of the message only")
     ap.add_argument("--bf16", action="store_true",
                     help="products in bfloat16 under autocast, weights and optimizer in float32: on a CPU with AMX "
                          "(Intel Xeon since Sapphire Rapids) about 1.3x the examples per second of float32 (session 26)")
     args = ap.parse_args()
-    if args.mlm > 0 and args.input_dropout > 0:
-        sys.exit("train.py: --mlm and --input-dropout both hide pieces; use one")
     message_share = args.input_dropout if args.input_dropout_msg is None else args.input_dropout_msg
+    hiding = args.input_dropout > 0 or message_share > 0
+    if args.mlm > 0 and hiding:
+        sys.exit("train.py: --mlm and --input-dropout(-msg) both hide pieces; use one")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -204,7 +205,7 @@ def main():
     nodecay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "tok" not in n and "pos" not in n)]
     groups = [{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}]
     mlm_head = None
-    if args.mlm > 0 or args.input_dropout > 0:
+    if args.mlm > 0 or hiding:
         own = set(config["pieces"].values())
         special = torch.tensor([sp.is_control(i) or sp.is_unknown(i) or sp.id_to_piece(i) in own
                                 for i in range(sp.get_piece_size())])
@@ -232,7 +233,7 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = lr
             x, lengths, y = collate(tr_ids, tr_y, idx)
-            if args.input_dropout > 0:
+            if hiding:
                 x = mask_pieces(x, lengths, special, hiding_shares(x, msg_id, args.input_dropout, message_share),
                                 args.mlm_keep_last, sp.unk_id(), mask_gen)[0]
             masked = chosen = targets = None
