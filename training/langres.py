@@ -255,8 +255,13 @@ PHONE_FORMATS = {
     "it": [[3, 3, 4], [3, 7], [2, 8]], "id": [[4, 4, 4], [4, 4, 3], [3, 4, 4]], "pl": [[3, 3, 3], [2, 3, 2, 2]],
     "ar": [[3, 3, 4], [3, 4, 4]], "nl": [[2, 8], [2, 2, 2, 2, 2], [3, 7]], "tr": [[4, 3, 2, 2], [3, 3, 2, 2]],
     "hi": [[5, 5], [3, 3, 4]]}
-# Local numbers without the area code are whole too, in some countries: a minority of the examples.
-PHONE_LOCAL_FORMATS = [[3, 4], [3, 2, 2], [4, 4], [3, 3]]
+# Local numbers without the area code, only where callers give one (a US 7-digit number, a Russian or Turkish
+# city number, a Chinese or Indian 8-digit landline): a minority of the examples, and whole too. None is 6 digits,
+# and French, Italian, Japanese, Korean, Indonesian, Polish and Dutch callers give the whole number: otherwise
+# "415 555" or "06 12 34" would be a whole number, never a caller stopped part-way.
+PHONE_LOCAL_FORMATS = {
+    "en": [[3, 4]], "ru": [[3, 2, 2]], "zh": [[4, 4]], "ja": [], "ko": [], "fr": [], "de": [[3, 4], [4, 4]], "it": [],
+    "id": [], "pl": [], "ar": [[3, 4]], "nl": [], "tr": [[3, 2, 2]], "hi": [[4, 4]]}
 CODE_INTRO = {"en": ["the code is", "it's", "okay it's"], "ru": ["код", "так, код", "это"], "zh": ["验证码是", "是"],
               "ja": ["コードは"], "ko": ["번호는", "인증 번호는"], "fr": ["le code c'est", "c'est"], "de": ["der Code ist", "also"],
               "it": ["il codice è"], "id": ["kodenya"], "pl": ["kod to"], "ar": ["الرمز هو"], "nl": ["de code is"],

@@ -799,14 +799,15 @@ class Builder:
             if kind == "phone":
                 # the language's national formats (langres.PHONE_FORMATS), so that the number of digits
                 # says whether it is complete; a local number without the area code now and then
-                groups = rng.choice(R.PHONE_FORMATS[lang] if rng.random() < 0.85 else R.PHONE_LOCAL_FORMATS)
+                local = R.PHONE_LOCAL_FORMATS[lang]
+                groups = rng.choice(R.PHONE_FORMATS[lang] if rng.random() < 0.85 or not local else local)
                 intro = rng.choice(R.PHONE_INTRO[lang])
                 ask = rng.choice(R.ASK_PHONE[lang])
             else:
                 groups = rng.choice(CODE_FORMATS)
                 intro = rng.choice(R.CODE_INTRO[lang])
                 ask = rng.choice(R.ASK_CODE[lang])
-            whole_lengths = {sum(f) for f in (R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS if kind == "phone"
+            whole_lengths = {sum(f) for f in (R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS[lang] if kind == "phone"
                                               else CODE_FORMATS)}
             digits = [[rng.randrange(10) for _ in range(g)] for g in groups]
             # a punctuating speech-to-text often puts a comma at each pause between groups: "six one seven, five five five"

@@ -217,7 +217,16 @@ class PartOfNumberTest(unittest.TestCase):
     def test_phone_numbers_of_every_language(self):
         for lang in R.PHONE_FORMATS:
             with self.subTest(lang=lang):
-                self.check(R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS)
+                self.check(R.PHONE_FORMATS[lang] + R.PHONE_LOCAL_FORMATS[lang])
+
+    def test_a_number_stopped_before_its_last_group_is_not_whole(self):
+        # "415 555" after "Can I get a callback number?": the digits of every group but the last of a
+        # language's commonest format must not make a whole number of that language, or the generator
+        # never says such a caller has more to say
+        self.assertEqual(set(R.PHONE_FORMATS), set(R.PHONE_LOCAL_FORMATS))
+        for lang, formats in R.PHONE_FORMATS.items():
+            whole = {sum(f) for f in formats + R.PHONE_LOCAL_FORMATS[lang]}
+            self.assertNotIn(sum(formats[0][:-1]), whole, lang)
 
 
 if __name__ == "__main__":
