@@ -3,12 +3,12 @@
 # Usage: training/run_all.sh [MINUTES]   (time budget of each training stage, default 62 (the third: 66, the fourth: 55, the fifth: 58,
 # the sixth: two runs of 55 side by side, the seventh: two of 86, the eighth: two of 82, the ninth: two of 86,
 # the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth and the sixteenth: two
-# runs of STAGE15_MIN minutes each, the eighteenth: two of STAGE18_MIN, on DEVICE; the twenty-fourth (the last):
-# one of STAGE24_MIN)
+# runs of STAGE15_MIN minutes each, the eighteenth: two of STAGE18_MIN, on DEVICE; the twenty-fourth: one of
+# STAGE24_MIN; the twenty-fifth (the last): one of STAGE25_MIN)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check),
-# DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16, 18 and 24 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
+# DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16, 18, 24 and 25 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
 # STAGE18_MIN (default 109 on cpu, as shipped; 3 on cuda, about as many examples), STAGE24_MIN (default 63 on cpu,
-# as shipped; 2.5 on cuda)
+# as shipped; 2.5 on cuda), STAGE25_MIN (default 65 on cpu, as shipped; 2.5 on cuda)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -17,8 +17,8 @@ WORK="${WORK:-$HOME/.cache/saywhen/text-work}"
 SEED="${SEED:-1}"
 MIN="${1:-62}"
 DEVICE="${DEVICE:-cpu}"
-if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; STAGE18_MIN="${STAGE18_MIN:-109}"; STAGE24_MIN="${STAGE24_MIN:-63}"; EVAL_MIN=8
-else STAGE15_MIN="${STAGE15_MIN:-7.5}"; STAGE18_MIN="${STAGE18_MIN:-3}"; STAGE24_MIN="${STAGE24_MIN:-2.5}"; EVAL_MIN=0.5; fi
+if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; STAGE18_MIN="${STAGE18_MIN:-109}"; STAGE24_MIN="${STAGE24_MIN:-63}"; STAGE25_MIN="${STAGE25_MIN:-65}"; EVAL_MIN=8
+else STAGE15_MIN="${STAGE15_MIN:-7.5}"; STAGE18_MIN="${STAGE18_MIN:-3}"; STAGE24_MIN="${STAGE24_MIN:-2.5}"; STAGE25_MIN="${STAGE25_MIN:-2.5}"; EVAL_MIN=0.5; fi
 STAGE_DATA="$WORK/data"; STAGE_ARGS=()  # what continue_twice trains on, and extra train.py arguments
 OUT="$ROOT/models/text-turn"
 SAYWHEN="${SAYWHEN:-$ROOT/build/release/saywhen}"
@@ -92,13 +92,21 @@ STAGE_DATA="$WORK/data18"
 continue_twice "$WORK/run16/best.pt" 18 "$STAGE18_MIN" 60 61 "$WORK/run18/best.pt" 0.3,0.35,0.35
 # Stage 24: one run from stage 18 on the same data with pieces hidden from the classifier: 15 % of the context's
 # ordinary pieces, 5 % of the user message's (session 28 on the CPU: 62.7 min, the best checkpoint at 478 k
-# examples; --bf16 as shipped, about 1.3x the examples per second on a CPU with AMX). Its best checkpoint is the model.
+# examples; --bf16 as shipped, about 1.3x the examples per second on a CPU with AMX).
 mkdir -p "$WORK/run24"
 nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run24" \
     --minutes "$STAGE24_MIN" --init "$WORK/run18/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
     --lr 2e-4 --seed 121 --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
     --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run24/train.log" 2>&1
-cp "$WORK/run24/best.pt" "$WORK/run/best.pt"
+# Stage 25: the same once more from stage 24 (session 29 on the CPU: 65.6 min, the best checkpoint at 707 k examples),
+# on the data of the session-29 generator (local phone formats per language), which is what $WORK/data18 holds now:
+# stages 18 and 24 ran on the session-22 generator's. Its best checkpoint is the model.
+mkdir -p "$WORK/run25"
+nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run25" \
+    --minutes "$STAGE25_MIN" --init "$WORK/run24/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
+    --lr 2e-4 --seed 130 --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
+    --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run25/train.log" 2>&1
+cp "$WORK/run25/best.pt" "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" \
     --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
