@@ -46,6 +46,21 @@ def fit_temperature(logits, labels):
     return best[1]
 
 
+def finished_thresholds(specs):
+    """--threshold LANG=P arguments -> config.json's "thresholds" (the default stays 0.5)."""
+    out = {"default": {"finished": 0.5}}
+    for spec in specs:
+        lang, sep, p = spec.partition("=")
+        try:
+            value = float(p)
+        except ValueError:
+            value = -1.0
+        if not sep or not lang or not 0.0 <= value <= 1.0:
+            raise SystemExit(f"export.py: --threshold {spec!r}: expected LANG=P with P in [0, 1]")
+        out[lang] = {"finished": value}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
@@ -56,11 +71,13 @@ def main():
     ap.add_argument("--report", required=True)
     ap.add_argument("--saywhen", default=None, help="saywhen CLI binary for the runtime check")
     ap.add_argument("--dev-size", type=int, default=0)
+    ap.add_argument("--threshold", action="append", default=[], metavar="LANG=P",
+                    help="a p(finished) threshold for LANG written into config.json (repeatable); others keep 0.5")
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.work, exist_ok=True)
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
-    config = default_config()
+    config = default_config(finished_thresholds(args.threshold))
     st = torch.load(args.ckpt, map_location="cpu")
     model = TurnModel(**st["cfg"], dropout=0.0)
     model.load_state_dict(st["state"])

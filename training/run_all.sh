@@ -109,7 +109,7 @@ nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --o
 cp "$WORK/run25/best.pt" "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" \
-    --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" "${SW[@]}"
+    --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" --threshold id=0.4 "${SW[@]}"
 for s in test evalonly; do
   nice "$PY" evaluate.py --model "$OUT/model.onnx" --tokenizer "$OUT/tokenizer.model" --config "$OUT/config.json" \
       --split "$WORK/data18/$s.jsonl" --out "$HERE/metrics/$s.json"

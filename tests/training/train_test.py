@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks of the masked-piece loss and input dropout of the text turn trainer (training/train.py --mlm,
 --input-dropout): which pieces may be hidden, at which share in the context and the message, that the loss
-reaches the model through its token embedding only once, and which ids the classifier reads.
+reaches the model through its token embedding only once, and which ids the classifier reads; and the
+per-language thresholds that training/export.py --threshold writes into config.json.
 
 Usage: train_test.py   (exit status 0 iff every check passes)
 """
@@ -12,6 +13,7 @@ import unittest
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training"))
+import export as E  # noqa: E402
 import train as T  # noqa: E402
 from saywhen_text.model import TurnModel  # noqa: E402
 
@@ -107,6 +109,17 @@ class StepLossesTest(unittest.TestCase):
         plain_cls, none = T.step_losses(model, None, x, lengths, y, None, None, None, clean_cls=False)
         self.assertIsNone(none)
         self.assertAlmostEqual(plain_cls.item(), two_cls.item(), places=5)
+
+
+class ExportThresholdsTest(unittest.TestCase):
+    def test_a_language_gets_its_own_finished_threshold_beside_the_default(self):
+        self.assertEqual(E.finished_thresholds(["id=0.4"]), {"default": {"finished": 0.5}, "id": {"finished": 0.4}})
+        self.assertEqual(E.finished_thresholds([]), {"default": {"finished": 0.5}})
+
+    def test_a_malformed_or_out_of_range_threshold_is_refused(self):
+        for spec in ["id", "=0.4", "id=x", "id=1.5", "id=-0.1"]:
+            with self.subTest(spec=spec), self.assertRaises(SystemExit):
+                E.finished_thresholds([spec])
 
 
 if __name__ == "__main__":
