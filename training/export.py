@@ -48,7 +48,7 @@ def fit_temperature(logits, labels):
 
 def finished_thresholds(specs):
     """--threshold LANG=P arguments -> config.json's "thresholds" (the default stays 0.5)."""
-    out = {"default": {"finished": 0.5}}
+    out = default_config()["thresholds"]
     for spec in specs:
         lang, sep, p = spec.partition("=")
         try:

@@ -90,22 +90,23 @@ nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data18" --see
     --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --half-said --phrase-cuts --report-dir "$HERE"
 STAGE_DATA="$WORK/data18"
 continue_twice "$WORK/run16/best.pt" 18 "$STAGE18_MIN" 60 61 "$WORK/run18/best.pt" 0.3,0.35,0.35
-# Stage 24: one run from stage 18 on the same data with pieces hidden from the classifier: 15 % of the context's
-# ordinary pieces, 5 % of the user message's (session 28 on the CPU: 62.7 min, the best checkpoint at 478 k
-# examples; --bf16 as shipped, about 1.3x the examples per second on a CPU with AMX).
-mkdir -p "$WORK/run24"
-nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run24" \
-    --minutes "$STAGE24_MIN" --init "$WORK/run18/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
-    --lr 2e-4 --seed 121 --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
-    --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run24/train.log" 2>&1
+# Stages 24 and 25: one run each, from the stage before, with pieces hidden from the classifier (input dropout).
+continue_hiding() {
+    local start="$1" stage="$2" minutes="$3" seed="$4"
+    mkdir -p "$WORK/run$stage"
+    nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run$stage" \
+        --minutes "$minutes" --init "$start" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
+        --lr 2e-4 --seed "$seed" --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
+        --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run$stage/train.log" 2>&1
+}
+# Stage 24: from stage 18 on the same data, 15 % of the context's ordinary pieces and 5 % of the user message's
+# hidden (session 28 on the CPU: 62.7 min, the best checkpoint at 478 k examples; --bf16 as shipped, about 1.3x the
+# examples per second on a CPU with AMX).
+continue_hiding "$WORK/run18/best.pt" 24 "$STAGE24_MIN" 121
 # Stage 25: the same once more from stage 24 (session 29 on the CPU: 65.6 min, the best checkpoint at 707 k examples),
 # on the data of the session-29 generator (local phone formats per language), which is what $WORK/data18 holds now:
 # stages 18 and 24 ran on the session-22 generator's. Its best checkpoint is the model.
-mkdir -p "$WORK/run25"
-nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run25" \
-    --minutes "$STAGE25_MIN" --init "$WORK/run24/best.pt" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
-    --lr 2e-4 --seed 130 --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
-    --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run25/train.log" 2>&1
+continue_hiding "$WORK/run24/best.pt" 25 "$STAGE25_MIN" 130
 cp "$WORK/run25/best.pt" "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
 nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" \
