@@ -273,7 +273,16 @@ def main():
     ap.add_argument("--knob", type=float, default=None,
                     help="the default threshold to report (default: chosen on dev, the knob with the least "
                          "false cut-off rate + mean latency / 2 s, summed over the two saywhen policies)")
+    ap.add_argument("--rank", metavar="KEY=VALUE,...",
+                    help="also print where this rule ranks in the dev search, e.g. the preset's own: "
+                         "pause_ms=96,rescore_ms=576,max_silence_s=2,text_weight=1,threshold_early=0.2,threshold_relax_s=1")
     a = ap.parse_args()
+    wanted = None
+    if a.rank:
+        wanted = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.rank.split(","))}
+        unknown = set(wanted) - set(SEARCH)
+        if unknown:
+            ap.error(f"--rank: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SEARCH)}")
     recs = load(*a.scores)
     SEARCH["pause_ms"] = observe(recs)
     side = split(recs)
@@ -305,6 +314,14 @@ def main():
     for obj, rule, ma, mt in results[:10]:
         print(f"  {obj:.4f} {rule}\n     audio {fmt(ma)}\n     +text {fmt(mt)}", file=sys.stderr)
     best = results[0][1]
+    if wanted is not None:
+        found = [(i, o) for i, (o, r, _, _) in enumerate(results) if all(r[k] == v for k, v in wanted.items())]
+        if len(found) != 1:
+            sys.exit(f"tune.py: --rank {a.rank} matches {len(found)} of the searched rules; give every parameter "
+                     f"with a value from the search grid")
+        i, o = found[0]
+        print(f"--rank rule: {i + 1} of {len(results)} on dev, objective {o:.4f} "
+              f"({100 * (o / results[0][0] - 1):.1f} % behind the best, {results[0][0]:.4f})", file=sys.stderr)
 
     # The default threshold (the preset's operating point), on dev: the least false cut-off rate
     # + mean latency / 2 s (one second of waiting weighs as much as cutting off half of the
