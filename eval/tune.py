@@ -279,7 +279,13 @@ def main():
     a = ap.parse_args()
     wanted = None
     if a.rank:
-        wanted = {k: float(v) for k, v in (kv.split("=", 1) for kv in a.rank.split(","))}
+        pairs = [kv.split("=", 1) for kv in a.rank.split(",")]
+        if any(len(p) != 2 for p in pairs):
+            ap.error(f"--rank: expected KEY=VALUE,KEY=VALUE,... , got '{a.rank}'")
+        try:
+            wanted = {k: float(v) for k, v in pairs}
+        except ValueError as e:
+            ap.error(f"--rank: {e}")
         unknown = set(wanted) - set(SEARCH)
         if unknown:
             ap.error(f"--rank: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SEARCH)}")
