@@ -291,6 +291,11 @@ def main():
             ap.error(f"--rank: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(SEARCH)}")
     recs = load(*a.scores)
     SEARCH["pause_ms"] = observe(recs)
+    # checked before the search (a minute or more), now that the observation has fixed pause_ms's grid
+    off_grid = [k for k in SEARCH if wanted is not None and wanted.get(k) not in SEARCH[k]]
+    if off_grid:
+        ap.error("--rank: give every parameter a value of its grid: "
+                 + "; ".join(f"{k} in {SEARCH[k]}" for k in off_grid))
     side = split(recs)
     dev = sorted(i for i in recs if side[i] == "dev")
     test = sorted(i for i in recs if side[i] == "test")
@@ -322,9 +327,9 @@ def main():
     best = results[0][1]
     if wanted is not None:
         found = [(i, o) for i, (o, r, _, _) in enumerate(results) if all(r[k] == v for k, v in wanted.items())]
-        if len(found) != 1:
-            sys.exit(f"tune.py: --rank {a.rank} matches {len(found)} of the searched rules; give every parameter "
-                     f"with a value from the search grid")
+        if not found:  # threshold_early 0 with a later threshold_relax_s: the same rule as with the first
+            sys.exit(f"tune.py: --rank {a.rank}: with threshold_early 0, give threshold_relax_s "
+                     f"{SEARCH['threshold_relax_s'][0]} (the search keeps that one of the equal rules)")
         i, o = found[0]
         print(f"--rank rule: {i + 1} of {len(results)} on dev, objective {o:.4f} "
               f"({100 * (o / results[0][0] - 1):.1f} % behind the best, {results[0][0]:.4f})", file=sys.stderr)
