@@ -124,6 +124,7 @@ class SentenceBoundaries:
     "tonight", "ini", "oggi"): a cut after one leaves what a listener takes for a complete turn.
     """
     SMOOTH = 10.0     # pseudo-counts at the language's overall rate, so rare words stay near it
+    NAME_SHARE = 0.2  # a word pair is a name if written capitalised at least this often (see in_name)
 
     def __init__(self):
         self.counts = collections.defaultdict(lambda: [collections.Counter() for _ in range(4)])
@@ -133,6 +134,9 @@ class SentenceBoundaries:
         # turn no word is seen to end a sentence
         self.punct_occ = collections.defaultdict(collections.Counter)
         self.punct_end = collections.defaultdict(collections.Counter)
+        # word pairs: all occurrences, and those written capitalised inside a sentence ("to London Kings Cross")
+        self.pair_occ = collections.defaultdict(collections.Counter)
+        self.pair_caps = collections.defaultdict(collections.Counter)
 
     def add(self, text, lang):
         if lang in R.CJK:
@@ -144,6 +148,10 @@ class SentenceBoundaries:
             if not nxt or not prev:
                 continue
             boundary = ws[i - 1][-1:] in END_PUNCT
+            self.pair_occ[lang][prev, nxt] += 1
+            if (i >= 2 and not ends_sentence(ws[i - 2]) and ws[i - 1][-1:] not in ",;:" + END_PUNCT
+                    and ws[i - 1][:1].isupper() and ws[i][:1].isupper()):
+                self.pair_caps[lang][prev, nxt] += 1
             occ[nxt] += 1
             pocc[prev] += 1
             self.pairs[lang] += 1
@@ -169,6 +177,15 @@ class SentenceBoundaries:
         p_end = (ends[a] + self.SMOOTH * p0) / (pocc[a] + self.SMOOTH)
         odds = (p_start / (1 - p_start)) * (p_end / (1 - p_end)) / (p0 / (1 - p0))
         return odds / (1 + odds)
+
+    def in_name(self, lang, prev, nxt):
+        """Whether `prev nxt` lies inside a multi-word name ("London | Kings Cross", "Tyonek | New Jersey"):
+        both words written capitalised inside a sentence in at least NAME_SHARE of the pair's occurrences
+        (lower-case transcripts of the same name count against it, hence a share, not a majority). A cut
+        there leaves "a train to London", a complete request, labelled unfinished: the model then learns
+        that a city ends nothing ("What is the weather in London" read as unfinished in en and de)."""
+        pair = (norm_word(prev), norm_word(nxt))
+        return self.pair_caps[lang][pair] > 0 and self.pair_caps[lang][pair] >= self.NAME_SHARE * self.pair_occ[lang][pair]
 
     def ends_more_often(self, lang, word):
         """True if `word` ends a sentence at more than half of its occurrences in the punctuated turns,
@@ -395,10 +412,10 @@ def make_style(rng, lang):
 
 # ---------------------------------------------------------------- example builders
 class Builder:
-    def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None):
+    def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None, whole_names=False):
         self.res, self.rng, self.bounds = res, rng, bounds
         # --half-said, --phrase-cuts, --clarify: off for the data of the shipped model (stage 18 has the first two)
-        self.with_half_said, self.with_phrase_cuts = half_said, phrase_cuts
+        self.with_half_said, self.with_phrase_cuts, self.whole_names = half_said, phrase_cuts, whole_names
         # --clarify draws from a stream of its own, so that the examples of the other builders do not move
         self.clarify_rng = clarify_rng
         self.out = []
@@ -514,6 +531,8 @@ class Builder:
                 continue  # most likely an unpunctuated sentence end: "ça me semble bien | as-tu des chevaux"
             if lang not in R.CJK and self.bounds.ends_more_often(lang, units[k - 1]):
                 continue  # the prefix ends like a complete sentence: "saya suka buku ini | karena ..."
+            if self.whole_names and lang not in R.CJK and self.bounds.in_name(lang, units[k - 1], units[k]):
+                continue  # inside a name: "a train to London | Kings Cross"
             if word_ends is not None and len("".join(units[:k])) not in word_ends:
                 continue  # inside a word
             if lang in CJK_CLAUSE_END and CJK_CLAUSE_END[lang].match("".join(units[k:])):
@@ -921,6 +940,9 @@ def main():
     ap.add_argument("--clarify", action="store_true",
                     help="add a question word or a request to repeat alone after the agent (\"what\", \"почему\"): "
                          "finished; and never cut a prefix down to one")
+    ap.add_argument("--whole-names", action="store_true",
+                    help="never cut inside a multi-word name (\"London | Kings Cross\"): the part before is "
+                         "a complete turn")
     ap.add_argument("--report-dir", default=None, help="write data_report.md and data_samples.md here")
     ap.add_argument("--extra-train-seeds", type=int, nargs="*", default=[],
                     help="also add the training split as generated with these seeds (more variants of the same "
@@ -954,7 +976,7 @@ def sentence_boundaries(args, data):
 def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
     per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts,
-                            random.Random(f"{seed}-{s}-clarify") if args.clarify else None)
+                            random.Random(f"{seed}-{s}-clarify") if args.clarify else None, args.whole_names)
                  for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
@@ -1109,7 +1131,7 @@ def write_report(args, counts, per_split):
     cmd = f"training/make_data.py --seed {args.seed}"
     if args.extra_train_seeds:
         cmd += " --extra-train-seeds " + " ".join(str(x) for x in args.extra_train_seeds)
-    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify"):
+    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names"):
         if getattr(args, flag):
             cmd += " --" + flag.replace("_", "-")
     lines = ["# Text turn-detection corpus: counts", "",

@@ -53,6 +53,25 @@ class SentenceBoundaryTest(unittest.TestCase):
             self.assertNotIn(complete, prefixes)
             self.assertGreater(len(prefixes), 20)
 
+    def test_names_learnt_from_capitals_inside_sentences(self):
+        self.assertTrue(self.bounds.in_name("en", "London", "Kings"))
+        self.assertTrue(self.bounds.in_name("en", "london", "liverpool"))  # lower case: the same name
+        self.assertTrue(self.bounds.in_name("ru", "Кингс", "Линн"))
+        self.assertFalse(self.bounds.in_name("en", "this", "is"))  # capitalised in titles, but mostly not
+        self.assertFalse(self.bounds.in_name("en", "I", "need"))   # "I" is no name
+        self.assertFalse(self.bounds.in_name("en", "to", "the"))
+
+    def test_no_prefix_inside_a_name_with_the_flag(self):
+        text = "i need a train to london kings cross on friday"
+        got = {}
+        for flag in (False, True):
+            b = M.Builder(self.res, random.Random(2), self.bounds, whole_names=flag)
+            got[flag] = collections.Counter(b.cut(text, "en", self.res["en"]) for _ in range(600))
+        self.assertGreater(got[False]["i need a train to london"], 0)
+        self.assertEqual(got[True]["i need a train to london"], 0)
+        self.assertEqual(got[True]["i need a train to london kings"], 0)
+        self.assertGreater(len(got[True]), 5)  # the other boundaries are still cut
+
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
         nz = M.Noiser("fr", self.res["fr"], random.Random(3))
