@@ -4,11 +4,12 @@
 # the sixth: two runs of 55 side by side, the seventh: two of 86, the eighth: two of 82, the ninth: two of 86,
 # the tenth: two of 95, the eleventh: two of 70); CPU, one thread per run; the fifteenth and the sixteenth: two
 # runs of STAGE15_MIN minutes each, the eighteenth: two of STAGE18_MIN, on DEVICE; the twenty-fourth: one of
-# STAGE24_MIN; the twenty-fifth (the last): one of STAGE25_MIN)
+# STAGE24_MIN; the twenty-fifth: one of STAGE25_MIN; the twenty-seventh (the last): one of STAGE27_MIN)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check),
 # DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16, 18, 24 and 25 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
 # STAGE18_MIN (default 109 on cpu, as shipped; 3 on cuda, about as many examples), STAGE24_MIN (default 63 on cpu,
-# as shipped; 2.5 on cuda), STAGE25_MIN (default 65 on cpu, as shipped; 2.5 on cuda)
+# as shipped; 2.5 on cuda), STAGE25_MIN (default 65 on cpu, as shipped; 2.5 on cuda), STAGE27_MIN (default 76
+# on cpu, as shipped; 2.5 on cuda)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -17,8 +18,8 @@ WORK="${WORK:-$HOME/.cache/saywhen/text-work}"
 SEED="${SEED:-1}"
 MIN="${1:-62}"
 DEVICE="${DEVICE:-cpu}"
-if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; STAGE18_MIN="${STAGE18_MIN:-109}"; STAGE24_MIN="${STAGE24_MIN:-63}"; STAGE25_MIN="${STAGE25_MIN:-65}"; EVAL_MIN=8
-else STAGE15_MIN="${STAGE15_MIN:-7.5}"; STAGE18_MIN="${STAGE18_MIN:-3}"; STAGE24_MIN="${STAGE24_MIN:-2.5}"; STAGE25_MIN="${STAGE25_MIN:-2.5}"; EVAL_MIN=0.5; fi
+if [ "$DEVICE" = cpu ]; then STAGE15_MIN="${STAGE15_MIN:-240}"; STAGE18_MIN="${STAGE18_MIN:-109}"; STAGE24_MIN="${STAGE24_MIN:-63}"; STAGE25_MIN="${STAGE25_MIN:-65}"; STAGE27_MIN="${STAGE27_MIN:-76}"; EVAL_MIN=8
+else STAGE15_MIN="${STAGE15_MIN:-7.5}"; STAGE18_MIN="${STAGE18_MIN:-3}"; STAGE24_MIN="${STAGE24_MIN:-2.5}"; STAGE25_MIN="${STAGE25_MIN:-2.5}"; STAGE27_MIN="${STAGE27_MIN:-2.5}"; EVAL_MIN=0.5; fi
 STAGE_DATA="$WORK/data"; STAGE_ARGS=()  # what continue_twice trains on, and extra train.py arguments
 OUT="$ROOT/models/text-turn"
 SAYWHEN="${SAYWHEN:-$ROOT/build/release/saywhen}"
@@ -90,11 +91,12 @@ nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data18" --see
     --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --half-said --phrase-cuts --report-dir "$HERE"
 STAGE_DATA="$WORK/data18"
 continue_twice "$WORK/run16/best.pt" 18 "$STAGE18_MIN" 60 61 "$WORK/run18/best.pt" 0.3,0.35,0.35
-# Stages 24 and 25: one run each, from the stage before, with pieces hidden from the classifier (input dropout).
+# Stages 24, 25 and 27: one run each, from the stage before, with pieces hidden from the classifier (input dropout).
+# Usage: continue_hiding START_CKPT STAGE MINUTES SEED [DATA]   (DATA: a make_data.py folder, default $WORK/data18)
 continue_hiding() {
-    local start="$1" stage="$2" minutes="$3" seed="$4"
+    local start="$1" stage="$2" minutes="$3" seed="$4" data="${5:-$WORK/data18}"
     mkdir -p "$WORK/run$stage"
-    nice "$PY" train.py --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run$stage" \
+    nice "$PY" train.py --data "$data" --tokenizer "$OUT/tokenizer.model" --out "$WORK/run$stage" \
         --minutes "$minutes" --init "$start" --d 192 --layers 4 --heads 4 --ffn 512 --batch 128 \
         --lr 2e-4 --seed "$seed" --threads 1 --bf16 --device "$DEVICE" --eval-minutes "$EVAL_MIN" \
         --input-dropout 0.15 --input-dropout-msg 0.05 > "$WORK/run$stage/train.log" 2>&1
@@ -105,15 +107,22 @@ continue_hiding() {
 continue_hiding "$WORK/run18/best.pt" 24 "$STAGE24_MIN" 121
 # Stage 25: the same once more from stage 24 (session 29 on the CPU: 65.6 min, the best checkpoint at 707 k examples),
 # on the data of the session-29 generator (local phone formats per language), which is what $WORK/data18 holds now:
-# stages 18 and 24 ran on the session-22 generator's. Its best checkpoint is the model.
+# stages 18 and 24 ran on the session-22 generator's.
 continue_hiding "$WORK/run24/best.pt" 25 "$STAGE25_MIN" 130
-cp "$WORK/run25/best.pt" "$WORK/run/best.pt"
+# Stage 27: the same once more from stage 25 (session 31 on the CPU: 75.8 min, its run b, the best checkpoint at
+# 675 k examples), on data made with rule 18 switched on too (no cut inside a multi-word name). Its best checkpoint
+# is the model; export and evaluation use this data's dev and test.
+nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data27" --seed "$SEED" \
+    --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --half-said --phrase-cuts --whole-names \
+    --report-dir "$HERE"
+continue_hiding "$WORK/run25/best.pt" 27 "$STAGE27_MIN" 155 "$WORK/data27"
+cp "$WORK/run27/best.pt" "$WORK/run/best.pt"
 SW=(); [ -x "$SAYWHEN" ] && SW=(--saywhen "$SAYWHEN")
-nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data18" --tokenizer "$OUT/tokenizer.model" \
-    --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" --threshold id=0.4 "${SW[@]}"
+nice "$PY" export.py --ckpt "$WORK/run/best.pt" --data "$WORK/data27" --tokenizer "$OUT/tokenizer.model" \
+    --outdir "$OUT" --work "$WORK/run" --report "$HERE/metrics/export.json" --threshold hi=0.325 "${SW[@]}"
 for s in test evalonly; do
   nice "$PY" evaluate.py --model "$OUT/model.onnx" --tokenizer "$OUT/tokenizer.model" --config "$OUT/config.json" \
-      --split "$WORK/data18/$s.jsonl" --out "$HERE/metrics/$s.json"
+      --split "$WORK/data27/$s.jsonl" --out "$HERE/metrics/$s.json"
 done
 # the common short turns of probes.jsonl (also a test: TextModel.CommonShortTurnsOfTheProbeFile)
 [ -x "$SAYWHEN" ] && "$SAYWHEN" eval-text --model "$OUT" --input "$HERE/probes.jsonl" --json > "$HERE/metrics/probes.json"
