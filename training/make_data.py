@@ -179,7 +179,7 @@ class SentenceBoundaries:
         return odds / (1 + odds)
 
     def in_name(self, lang, prev, nxt):
-        """Whether `prev nxt` lies inside a multi-word name ("London | Kings Cross", "Tyonek | New Jersey"):
+        """Whether `prev nxt` lies inside a multi-word name ("London | Kings Cross", "Regent Street | City Centre"):
         both words written capitalised inside a sentence in at least NAME_SHARE of the pair's occurrences
         (lower-case transcripts of the same name count against it, hence a share, not a majority). A cut
         there leaves "a train to London", a complete request, labelled unfinished: the model then learns
@@ -414,7 +414,8 @@ def make_style(rng, lang):
 class Builder:
     def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None, whole_names=False):
         self.res, self.rng, self.bounds = res, rng, bounds
-        # --half-said, --phrase-cuts, --clarify: off for the data of the shipped model (stage 18 has the first two)
+        # --half-said, --phrase-cuts, --clarify, --whole-names: off by default; the shipped model's last stage (27)
+        # has all but --clarify
         self.with_half_said, self.with_phrase_cuts, self.whole_names = half_said, phrase_cuts, whole_names
         # --clarify draws from a stream of its own, so that the examples of the other builders do not move
         self.clarify_rng = clarify_rng

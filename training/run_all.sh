@@ -6,7 +6,7 @@
 # runs of STAGE15_MIN minutes each, the eighteenth: two of STAGE18_MIN, on DEVICE; the twenty-fourth: one of
 # STAGE24_MIN; the twenty-fifth: one of STAGE25_MIN; the twenty-seventh (the last): one of STAGE27_MIN)
 # Env: PY (python of the project venv), WORK (scratch dir, outside git), SEED, SAYWHEN (CLI binary for the runtime check),
-# DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16, 18, 24 and 25 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
+# DEVICE (cpu, or cuda where a GPU is lent: stages 15, 16, 18, 24, 25 and 27 only), STAGE15_MIN (default 7.5 on cuda, 240 on cpu),
 # STAGE18_MIN (default 109 on cpu, as shipped; 3 on cuda, about as many examples), STAGE24_MIN (default 63 on cpu,
 # as shipped; 2.5 on cuda), STAGE25_MIN (default 65 on cpu, as shipped; 2.5 on cuda), STAGE27_MIN (default 76
 # on cpu, as shipped; 2.5 on cuda)
