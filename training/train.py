@@ -14,19 +14,22 @@ from saywhen_text.render import piece_ids  # noqa: E402
 from langres import DIALOG_LANGS  # noqa: E402
 
 
-def balanced_order(langs, alpha, rng):
-    """One epoch of example indices with p(language) proportional to n_lang**alpha (alpha 1: as in the data).
+def balanced_order(langs, alpha, rng, lang_weight=None):
+    """One epoch of example indices with p(language) proportional to n_lang**alpha (alpha 1: as in the data),
+    times lang_weight[language] where given.
 
     Languages with little data (de, nl, tr, ar: ~1-2k examples against 50k for en) are repeated instead of
     being ~0.5 % of what the model sees."""
     by_lang = {}
     for i, l in enumerate(langs):
         by_lang.setdefault(l, []).append(i)
-    total = sum(len(v) ** alpha for v in by_lang.values())
+    lang_weight = lang_weight or {}
+    share = {l: len(v) ** alpha * lang_weight.get(l, 1.0) for l, v in by_lang.items()}
+    total = sum(share.values())
     order = []
     for l in sorted(by_lang):
         idx = by_lang[l][:]
-        want = round(len(langs) * len(idx) ** alpha / total)
+        want = round(len(langs) * share[l] / total)
         rng.shuffle(idx)
         order += (idx * (want // len(idx) + 1))[:want]
     rng.shuffle(order)
@@ -144,6 +147,9 @@ def main():
     ap.add_argument("--dev-size", type=int, default=20000)
     ap.add_argument("--lang-alpha", type=float, default=0.5,
                     help="language sampling exponent: p(lang) ~ n_lang**alpha (1 = natural frequencies)")
+    ap.add_argument("--lang-weight", action="append", default=[], metavar="LANG=X",
+                    help="multiply one language's sampling weight by X (repeatable): more draws of a language "
+                         "below target without changing the others' ratios")
     ap.add_argument("--eval-minutes", type=float, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is lent (then raise --batch)")
@@ -174,6 +180,15 @@ def main():
     args = ap.parse_args()
     message_share = args.input_dropout if args.input_dropout_msg is None else args.input_dropout_msg
     hiding = args.input_dropout > 0 or message_share > 0
+    lang_weight = {}
+    for item in args.lang_weight:
+        lang, _, x = item.partition("=")
+        try:
+            lang_weight[lang] = float(x)
+        except ValueError:
+            sys.exit(f"train.py: --lang-weight {item!r}: expected LANG=NUMBER, e.g. it=2")
+        if not lang or lang_weight[lang] <= 0:
+            sys.exit(f"train.py: --lang-weight {item!r}: expected LANG=NUMBER with NUMBER > 0")
     if args.mlm > 0 and hiding:
         sys.exit("train.py: --mlm and --input-dropout(-msg) both hide pieces; use one")
     torch.set_num_threads(args.threads)
@@ -222,7 +237,7 @@ def main():
     seen = 0
     done = False
     while not done and epoch < args.max_epochs:
-        for idx in batches(balanced_order(tr_langs, args.lang_alpha, rng), tr_ids, args.batch, rng):
+        for idx in batches(balanced_order(tr_langs, args.lang_alpha, rng, lang_weight), tr_ids, args.batch, rng):
             el = time.time() - start
             frac = el / budget
             if frac >= 1.0 or seen >= args.max_epochs * len(tr_ids):

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Checks of the masked-piece loss and input dropout of the text turn trainer (training/train.py --mlm,
 --input-dropout): which pieces may be hidden, at which share in the context and the message, that the loss
-reaches the model through its token embedding only once, and which ids the classifier reads; and the
-per-language thresholds that training/export.py --threshold writes into config.json.
+reaches the model through its token embedding only once, and which ids the classifier reads; the language
+sampling weights (--lang-alpha, --lang-weight); and the per-language thresholds that training/export.py
+--threshold writes into config.json.
 
 Usage: train_test.py   (exit status 0 iff every check passes)
 """
 import os
+import random
 import sys
 import unittest
 
@@ -109,6 +111,26 @@ class StepLossesTest(unittest.TestCase):
         plain_cls, none = T.step_losses(model, None, x, lengths, y, None, None, None, clean_cls=False)
         self.assertIsNone(none)
         self.assertAlmostEqual(plain_cls.item(), two_cls.item(), places=5)
+
+
+class BalancedOrderTest(unittest.TestCase):
+    LANGS = ["en"] * 900 + ["it"] * 100   # sqrt weights 30 : 10
+
+    def shares(self, order):
+        n_it = sum(self.LANGS[i] == "it" for i in order)
+        return n_it / len(order)
+
+    def test_square_root_sampling(self):
+        order = T.balanced_order(self.LANGS, 0.5, random.Random(0))
+        self.assertEqual(len(order), 1000)
+        self.assertAlmostEqual(self.shares(order), 0.25, places=3)
+
+    def test_lang_weight_doubles_one_language_and_one_is_the_default(self):
+        order = T.balanced_order(self.LANGS, 0.5, random.Random(0), {"it": 2.0})
+        self.assertAlmostEqual(self.shares(order), 20 / 50, places=3)
+        self.assertEqual(T.balanced_order(self.LANGS, 0.5, random.Random(1), {"it": 1.0}),
+                         T.balanced_order(self.LANGS, 0.5, random.Random(1)),
+                         "weight 1 draws the same order as no weight (earlier stages reproduce)")
 
 
 class ExportThresholdsTest(unittest.TestCase):
