@@ -11,7 +11,7 @@ import sentencepiece as spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from saywhen_text.model import TurnModel, ExportWrapper  # noqa: E402
-from saywhen_text.common import LABELS, default_config, load_split  # noqa: E402
+from saywhen_text.common import LABELS, default_config, lang_values, load_split  # noqa: E402
 from train import evaluate  # noqa: E402
 
 ALLOWED = {"Gather", "MatMul", "Add", "Mul", "Div", "Sub", "LayerNormalization", "ReduceMean", "Softmax", "Erf",
@@ -49,14 +49,7 @@ def fit_temperature(logits, labels):
 def finished_thresholds(specs):
     """--threshold LANG=P arguments -> config.json's "thresholds" (the default stays 0.5)."""
     out = default_config()["thresholds"]
-    for spec in specs:
-        lang, sep, p = spec.partition("=")
-        try:
-            value = float(p)
-        except ValueError:
-            value = -1.0
-        if not sep or not lang or not 0.0 <= value <= 1.0:
-            raise SystemExit(f"export.py: --threshold {spec!r}: expected LANG=P with P in [0, 1]")
+    for lang, value in lang_values(specs, "export.py: --threshold", 0.0, 1.0).items():
         out[lang] = {"finished": value}
     return out
 

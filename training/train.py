@@ -8,8 +8,8 @@ import sentencepiece as spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from saywhen_text.model import TurnModel  # noqa: E402
-from saywhen_text.common import (LABELS, default_config, finished_unfinished_f1, load_split,  # noqa: E402
-                                 load_tokenized)
+from saywhen_text.common import (LABELS, default_config, finished_unfinished_f1, lang_values,  # noqa: E402
+                                 load_split, load_tokenized)
 from saywhen_text.render import piece_ids  # noqa: E402
 from langres import DIALOG_LANGS  # noqa: E402
 
@@ -180,15 +180,7 @@ def main():
     args = ap.parse_args()
     message_share = args.input_dropout if args.input_dropout_msg is None else args.input_dropout_msg
     hiding = args.input_dropout > 0 or message_share > 0
-    lang_weight = {}
-    for item in args.lang_weight:
-        lang, _, x = item.partition("=")
-        try:
-            lang_weight[lang] = float(x)
-        except ValueError:
-            sys.exit(f"train.py: --lang-weight {item!r}: expected LANG=NUMBER, e.g. it=2")
-        if not lang or lang_weight[lang] <= 0:
-            sys.exit(f"train.py: --lang-weight {item!r}: expected LANG=NUMBER with NUMBER > 0")
+    lang_weight = lang_values(args.lang_weight, "train.py: --lang-weight", 0.01, 100.0)
     if args.mlm > 0 and hiding:
         sys.exit("train.py: --mlm and --input-dropout(-msg) both hide pieces; use one")
     torch.set_num_threads(args.threads)
@@ -205,6 +197,10 @@ def main():
             return load_tokenized(packed, limit)
         return load_split(os.path.join(args.data, name + ".jsonl"), sp, config, limit)[:3]
     tr_ids, tr_y, tr_langs = split("train", args.max_train or None)
+    unknown = sorted(set(lang_weight) - set(tr_langs))
+    if unknown:
+        sys.exit(f"train.py: --lang-weight: no training examples in {', '.join(unknown)} "
+                 f"(the split has {', '.join(sorted(set(tr_langs)))})")
     dv_ids, dv_y, dv_langs = split("dev", args.dev_size)
     print(f"loaded {len(tr_ids)} train, {len(dv_ids)} dev in {time.time() - t0:.0f}s; "
           f"mean len {np.mean([len(x) for x in tr_ids]):.1f}", flush=True)

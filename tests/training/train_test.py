@@ -132,6 +132,11 @@ class BalancedOrderTest(unittest.TestCase):
                          T.balanced_order(self.LANGS, 0.5, random.Random(1)),
                          "weight 1 draws the same order as no weight (earlier stages reproduce)")
 
+    def test_a_malformed_or_zero_weight_is_refused(self):
+        for spec in ["it", "=2", "it=x", "it=0", "it=-1"]:
+            with self.subTest(spec=spec), self.assertRaises(SystemExit):
+                T.lang_values([spec], "train.py: --lang-weight", 0.01, 100.0)
+
 
 class ExportThresholdsTest(unittest.TestCase):
     def test_a_language_gets_its_own_finished_threshold_beside_the_default(self):

@@ -11,6 +11,22 @@ def default_config(thresholds=None):
             "thresholds": thresholds or {"default": {"finished": 0.5}}}
 
 
+def lang_values(specs, option, lo, hi):
+    """Repeated LANG=NUMBER arguments (["id=0.4", ...]) -> {"id": 0.4}. A malformed item, or a number outside
+    [lo, hi], exits with one line naming the option and the item."""
+    out = {}
+    for spec in specs:
+        lang, sep, x = spec.partition("=")
+        try:
+            value = float(x)
+        except ValueError:
+            value = float("nan")
+        if not sep or not lang or not lo <= value <= hi:
+            raise SystemExit(f"{option} {spec!r}: expected LANG=NUMBER with NUMBER in [{lo:g}, {hi:g}]")
+        out[lang] = value
+    return out
+
+
 def load_split(path, sp, config, limit=None):
     """-> (list of id arrays, labels np.int64, langs list, examples list)"""
     from .render import render
