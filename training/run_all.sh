@@ -110,7 +110,7 @@ continue_hiding "$WORK/run18/best.pt" 24 "$STAGE24_MIN" 121
 # stages 18 and 24 ran on the session-22 generator's.
 continue_hiding "$WORK/run24/best.pt" 25 "$STAGE25_MIN" 130
 # Stage 27: the same once more from stage 25 (session 31 on the CPU: 75.8 min, its run b, the best checkpoint at
-# 675 k examples), on data made with rule 18 switched on too (no cut inside a multi-word name). Its best checkpoint
+# 654 k examples of 675 k), on data made with rule 18 switched on too (no cut inside a multi-word name). Its best checkpoint
 # is the model; export and evaluation use this data's dev and test.
 nice "$PY" make_data.py --data "$ROOT/../shared/data" --out "$WORK/data27" --seed "$SEED" \
     --extra-train-seeds $((SEED + 1)) $((SEED + 2)) $((SEED + 3)) --half-said --phrase-cuts --whole-names \
