@@ -72,6 +72,23 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertEqual(got[True]["i need a train to london kings"], 0)
         self.assertGreater(len(got[True]), 5)  # the other boundaries are still cut
 
+    def test_fewer_cuts_after_a_content_word_with_a_lower_weight(self):
+        # "burger" and "king" are content words, "di" and "saya" function words (langres.FUNC)
+        text = "saya bekerja paruh waktu di burger king dan saya suka"
+        fillers = set(M.hesitations(self.res["id"], "id"))
+        share = {}
+        for weight in (1.0, 0.3):
+            b = M.Builder(self.res, random.Random(3), self.bounds, content_cut_weight=weight)
+            cuts = [b.cut(text, "id", self.res["id"]) for _ in range(2000)]
+            last = [M.norm_word(c.split()[-1]) for c in cuts if c]
+            share[weight] = sum(w not in R.FUNC["id"] and w not in fillers for w in last) / len(last)
+        self.assertGreater(share[1.0], 0.1)
+        self.assertLess(share[0.3], 0.6 * share[1.0])
+        # weight 1 draws exactly what the generator drew before the option existed
+        a, b = (M.Builder(self.res, random.Random(4), self.bounds, **kw) for kw in ({}, {"content_cut_weight": 1.0}))
+        self.assertEqual([a.cut(text, "id", self.res["id"]) for _ in range(50)],
+                         [b.cut(text, "id", self.res["id"]) for _ in range(50)])
+
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
         nz = M.Noiser("fr", self.res["fr"], random.Random(3))
