@@ -958,6 +958,8 @@ def main():
                     help="also add the training split as generated with these seeds (more variants of the same "
                          "training dialogs; dev and test stay those of --seed)")
     args = ap.parse_args()
+    if not args.content_cut_weight > 0:
+        ap.error(f"--content-cut-weight must be above 0 (a turn whose only cuts follow content words needs one), got {args.content_cut_weight:g}")
     for d in (args.out, args.report_dir):  # made now, not after minutes of generation
         if d:
             os.makedirs(d, exist_ok=True)
