@@ -27,6 +27,18 @@ FUNC = {
     "hi": "और लेकिन या क्योंकि कि में पर से को का की के मैं हम मेरा मेरी अगर जब बहुत यह वह तो भी aur lekin ya kyunki ki mein par se ko ka ke mujhe mera meri agar jab bahut yeh woh please liye".split(),
     "ko": "그리고 그런데 그래서 하지만 근데 그러면 또 제가 내가 저는 나는 우리 좀 아주 정말 너무".split(),
 }
+# More function words for it and id, added to FUNC by make_data.py --more-function-words (rule 21; the
+# shipped model's data has none of them): the articulated prepositions, possessives, determiners and clitics
+# of Italian, the prepositions, conjunctions, classifiers and articles of Indonesian. Left out: words that
+# also end a turn on their own or as an object ("dai!" "come on", "si" as an unaccented "sì", "loro",
+# "questo"; "anda", "dia", "sudah", "belum", "ada", "sampai" "arrive", "di atas" "on top").
+FUNC_MORE = {
+    "it": ("dal dalla dallo dalle dagli dall' sul sulla sullo sulle sugli sui sull' col nei negli nelle nello "
+           "ai agli alle allo all' dell' nell' degli delle dello tuo tua tuoi tue suo sua suoi sue nostro nostra "
+           "nostri vostro vostra mie miei l' un' ogni qualche mi ti ci vi").split(),
+    "id": ("dalam sebagai tentang oleh seperti bahwa agar supaya hingga sejak kepada daripada para sebuah seorang "
+           "seekor beberapa sebelum setelah sesudah selama tanpa bagi terhadap antara paling telah si sang").split(),
+}
 # Fillers that also end complete turns as tags ("..., weißt du", "..., you know"): never appended to a
 # prefix to mark it unfinished (that taught "ends in du/know -> unfinished"); sometimes appended to finished turns.
 TAG_FILLERS = {

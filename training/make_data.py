@@ -90,8 +90,9 @@ def join_units(units, lang):
     return " ".join(units)
 
 
-def is_pause_point(units, k, lang):
-    """True if a cut after units[:k] is a plausible mid-turn pause (the turn cannot end there)."""
+def is_pause_point(units, k, lang, func=None):
+    """True if a cut after units[:k] is a plausible mid-turn pause (the turn cannot end there). `func`: the
+    function words (default langres.FUNC's)."""
     if lang in R.CJK:
         prev = "".join(units[:k])
         return any(prev.endswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER))
@@ -99,7 +100,7 @@ def is_pause_point(units, k, lang):
     if w in R.CLAUSE_INITIAL_ONLY.get(lang, ()):
         prev = units[k - 2] if k >= 2 else ""
         return k == 1 or prev[-1:] in ",.;:!?" or PUNCT_RE.sub("", prev).lower() in CLAUSE_STARTERS.get(lang, ())
-    if w in R.FUNC.get(lang, ()):
+    if w in (R.FUNC.get(lang, ()) if func is None else func):
         return True
     if lang == "ko" and len(w) > 1 and w.endswith(R.KO_SUFFIX):
         return True
@@ -417,12 +418,15 @@ def make_style(rng, lang):
 # ---------------------------------------------------------------- example builders
 class Builder:
     def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None, whole_names=False,
-                 content_cut_weight=1.0, end_rate_cuts=False):
+                 content_cut_weight=1.0, end_rate_cuts=False, more_function_words=False):
         self.res, self.rng, self.bounds = res, rng, bounds
         # --content-cut-weight: how likely cut() stops right after a content word, against 6 after a function word
         self.content_cut_weight = content_cut_weight
         # --end-rate-cuts: that weight shrinks with how often the word ends a sentence
         self.end_rate_cuts = end_rate_cuts
+        # --more-function-words: langres.FUNC_MORE joins FUNC wherever cut() asks what a function word is
+        self.func = {lang: set(R.FUNC.get(lang, ())) | set(R.FUNC_MORE.get(lang, ())) for lang in R.LANGS} \
+            if more_function_words else R.FUNC
         # --half-said, --phrase-cuts, --clarify, --whole-names: off by default; the shipped model's last stage (27)
         # has all but --clarify
         self.with_half_said, self.with_phrase_cuts, self.whole_names = half_said, phrase_cuts, whole_names
@@ -531,6 +535,7 @@ class Builder:
             sep = "" if lang in R.CJK else " "
             return base + ("，" if lang in R.CJK and rng.random() < 0.3 else sep) + sep.join(tail)
         inner = phrase_inner_cuts(units, lang) if self.with_phrase_cuts else set()
+        func = self.func.get(lang, ())
         cands, weights = [], []
         for k in range(1, n):
             if not units[k - 1].strip() or not units[k].strip() and k == n - 1:
@@ -552,7 +557,7 @@ class Builder:
                 continue  # only punctuation removed: not a prefix
             if self.only_tails(rest, lang):
                 continue  # only "please" / "thanks" / a tag follows: the prefix is the whole request
-            pp = is_pause_point(units, k, lang) or k in inner
+            pp = is_pause_point(units, k, lang, func) or k in inner
             head = " ".join(PUNCT_RE.sub("", join_units(units[:k], lang)).lower().split())
             if head in self.acks.get(lang, ()):
                 continue  # "yes" / "Привет" / "спасибо большое"-like heads are whole turns, not prefixes
@@ -561,7 +566,7 @@ class Builder:
             # a cut right BEFORE a function word usually leaves a complete clause ("I need a hotel | in
             # the north"): such prefixes are label noise, so they are rare; cuts AFTER one are preferred
             nxt = PUNCT_RE.sub("", units[k]).lower() if k < n else ""
-            before_func = (lang not in R.CJK and nxt in R.FUNC.get(lang, ())) or (
+            before_func = (lang not in R.CJK and nxt in func) or (
                 lang in R.CJK and any(("".join(units[k:k + 2])).startswith(a) for a in (R.ZH_AFTER if lang == "zh" else R.JA_AFTER)[:8]))
             cands.append(k)
             if pp:
@@ -589,7 +594,7 @@ class Builder:
             return None
         k = rng.choices(cands, weights)[0]
         pre = join_units(units[:k], lang)
-        if fill and mode > 0.8 and (lang not in R.CJK or is_pause_point(units, k, lang)):
+        if fill and mode > 0.8 and (lang not in R.CJK or is_pause_point(units, k, lang, func)):
             sep = "" if lang in R.CJK else " "
             pre = pre + sep + rng.choice(fill)
         return pre
@@ -967,6 +972,9 @@ def main():
     ap.add_argument("--content-cut-weight", type=float, default=1.0,
                     help="space-separated languages: weight of a cut right after a content word (a cut after a "
                          "function word weighs 6); below 1, fewer unfinished prefixes that are complete clauses")
+    ap.add_argument("--more-function-words", action="store_true",
+                    help="it, id: also count langres.FUNC_MORE (articulated prepositions, possessives, classifiers, "
+                         "...) as function words: more cuts right after them, fewer right before them")
     ap.add_argument("--end-rate-cuts", action="store_true",
                     help="space-separated languages: a cut right after a content word weighs less the more often "
                          "that word ends a sentence (x (1 - 2 x its rate), at least 0.05): fewer unfinished prefixes "
@@ -1007,7 +1015,7 @@ def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
     per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts,
                             random.Random(f"{seed}-{s}-clarify") if args.clarify else None, args.whole_names,
-                            args.content_cut_weight, args.end_rate_cuts)
+                            args.content_cut_weight, args.end_rate_cuts, args.more_function_words)
                  for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
@@ -1162,7 +1170,7 @@ def write_report(args, counts, per_split):
     cmd = f"training/make_data.py --seed {args.seed}"
     if args.extra_train_seeds:
         cmd += " --extra-train-seeds " + " ".join(str(x) for x in args.extra_train_seeds)
-    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names", "end_rate_cuts"):
+    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names", "end_rate_cuts", "more_function_words"):
         if getattr(args, flag):
             cmd += " --" + flag.replace("_", "-")
     if args.content_cut_weight != 1.0:

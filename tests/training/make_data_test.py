@@ -107,6 +107,23 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertEqual([a.cut(text, "id", self.res["id"]) for _ in range(50)],
                          [b.cut(text, "id", self.res["id"]) for _ in range(50)])
 
+    def test_more_cuts_after_an_articulated_preposition_with_more_function_words(self):
+        # "sulla" is in langres.FUNC_MORE, not FUNC: with the switch a cut after it is a pause point and one
+        # right before it ("mi accampo solo |", a complete clause) is rare
+        text = "mi accampo solo sulla spiaggia vicino casa"
+        share = {}
+        for on in (False, True):
+            b = M.Builder(self.res, random.Random(7), self.bounds, more_function_words=on)
+            cuts = collections.Counter(b.cut(text, "it", self.res["it"]) for _ in range(3000))
+            share[on] = (cuts["mi accampo solo sulla"] / 3000, cuts["mi accampo solo"] / 3000)
+        self.assertGreater(share[True][0], 1.5 * share[False][0])
+        self.assertLess(share[True][1], 0.5 * share[False][1])
+        self.assertGreater(share[False][1], 0.05)
+        # off, the generator draws exactly what it drew before the switch existed
+        a, b = (M.Builder(self.res, random.Random(8), self.bounds, **kw) for kw in ({}, {"more_function_words": False}))
+        self.assertEqual([a.cut(text, "it", self.res["it"]) for _ in range(50)],
+                         [b.cut(text, "it", self.res["it"]) for _ in range(50)])
+
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
         nz = M.Noiser("fr", self.res["fr"], random.Random(3))
