@@ -586,8 +586,9 @@ class Builder:
                 if self.end_rate_cuts:
                     # rule 20: the noise is in the words that often end a sentence. Stage 27 read 5-10 % of the
                     # session-31 dev prefixes after a content word that ends under 5 % of its sentences as
-                    # finished, 21-55 % after one that ends 20-50 % of them ("saya bekerja di sebuah tempat
-                    # penampungan |"); cuts after the rarely-final words, clearly mid-sentence, keep their weight
+                    # finished, 21-75 % after one that ends 20-50 % of them (id "anjing", "kota"); cuts after
+                    # the rarely-final words keep their weight. Stage 30 trained on it and did not ship
+                    # (held-out turns lost), so it stays off
                     w *= max(0.05, 1.0 - 2.0 * self.bounds.end_rate(lang, units[k - 1]))
                 weights.append(w)
         if not cands:
