@@ -25,6 +25,13 @@ class SentenceBoundaryTest(unittest.TestCase):
         cls.bounds = M.sentence_boundaries(argparse.Namespace(no_sa=False), data)
         cls.res = R.parse_fillers(os.path.join(data, "fillers.md"))
 
+    def assert_off_draws_as_before(self, text, lang, seed, **switch_off):
+        """A generator switch at its off value must draw exactly what the generator drew before the switch
+        existed, so that data made without it is unchanged."""
+        a, b = (M.Builder(self.res, random.Random(seed), self.bounds, **kw) for kw in ({}, switch_off))
+        self.assertEqual([a.cut(text, lang, self.res[lang]) for _ in range(50)],
+                         [b.cut(text, lang, self.res[lang]) for _ in range(50)])
+
     def test_sentence_starts_and_ends_learnt_from_punctuation(self):
         p = self.bounds.probability
         self.assertGreaterEqual(p("fr", "bien", "as-tu"), 0.5)
@@ -84,10 +91,7 @@ class SentenceBoundaryTest(unittest.TestCase):
             share[weight] = sum(w not in R.FUNC["id"] and w not in fillers for w in last) / len(last)
         self.assertGreater(share[1.0], 0.1)
         self.assertLess(share[0.3], 0.6 * share[1.0])
-        # weight 1 draws exactly what the generator drew before the option existed
-        a, b = (M.Builder(self.res, random.Random(4), self.bounds, **kw) for kw in ({}, {"content_cut_weight": 1.0}))
-        self.assertEqual([a.cut(text, "id", self.res["id"]) for _ in range(50)],
-                         [b.cut(text, "id", self.res["id"]) for _ in range(50)])
+        self.assert_off_draws_as_before(text, "id", 4, content_cut_weight=1.0)
 
     def test_fewer_cuts_after_a_word_that_often_ends_a_sentence_with_end_rate_cuts(self):
         # "punya" ends few Indonesian sentences of the training split, "anjing" more than a quarter of them
@@ -102,10 +106,7 @@ class SentenceBoundaryTest(unittest.TestCase):
             ratio[on] = cuts["saya punya anjing"] / cuts["saya punya"]
         self.assertGreater(ratio[False], 0.7)
         self.assertLess(ratio[True], 0.7 * ratio[False])
-        # off, the generator draws exactly what it drew before the switch existed
-        a, b = (M.Builder(self.res, random.Random(6), self.bounds, **kw) for kw in ({}, {"end_rate_cuts": False}))
-        self.assertEqual([a.cut(text, "id", self.res["id"]) for _ in range(50)],
-                         [b.cut(text, "id", self.res["id"]) for _ in range(50)])
+        self.assert_off_draws_as_before(text, "id", 6, end_rate_cuts=False)
 
     def test_more_cuts_after_an_articulated_preposition_with_more_function_words(self):
         # "sulla" is in langres.FUNC_MORE, not FUNC: with the switch a cut after it is a pause point and one
@@ -119,10 +120,7 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertGreater(share[True][0], 1.5 * share[False][0])
         self.assertLess(share[True][1], 0.5 * share[False][1])
         self.assertGreater(share[False][1], 0.05)
-        # off, the generator draws exactly what it drew before the switch existed
-        a, b = (M.Builder(self.res, random.Random(8), self.bounds, **kw) for kw in ({}, {"more_function_words": False}))
-        self.assertEqual([a.cut(text, "it", self.res["it"]) for _ in range(50)],
-                         [b.cut(text, "it", self.res["it"]) for _ in range(50)])
+        self.assert_off_draws_as_before(text, "it", 8, more_function_words=False)
 
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
