@@ -50,6 +50,7 @@ SHORT_REQUESTS = {"en": 3000, "ru": 3000, "zh": 3000}
 SHORT_REQUESTS_OTHER = 1000
 SLOT_ANSWERS = {"en": 1200, "ru": 1200, "zh": 1200, "pl": 400, "nl": 400, "tr": 400, "ar": 400, "hi": 400}
 SLOT_ANSWERS_OTHER = 900
+OPENER_SHARE = 0.08   # rule 22: cuts that append an opener to a whole turn (langres.OPENERS), with --trailing-openers
 CHITCHAT = {"xpersona", "xdailydialog", "kdconv", "anekdot_dialogs", "chatbot_data"}
 # Backchannels (and the same words as answers) after agent_lines.py's statements, per language (training only).
 AGENT_STATEMENT_ACKS = 400
@@ -418,7 +419,7 @@ def make_style(rng, lang):
 # ---------------------------------------------------------------- example builders
 class Builder:
     def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None, whole_names=False,
-                 content_cut_weight=1.0, end_rate_cuts=False, more_function_words=False):
+                 content_cut_weight=1.0, end_rate_cuts=False, more_function_words=False, trailing_openers=False):
         self.res, self.rng, self.bounds = res, rng, bounds
         # --content-cut-weight: how likely cut() stops right after a content word, against 6 after a function word
         self.content_cut_weight = content_cut_weight
@@ -427,6 +428,8 @@ class Builder:
         # --more-function-words: langres.FUNC_MORE joins FUNC wherever cut() asks what a function word is
         self.func = {lang: set(R.FUNC.get(lang, ())) | set(R.FUNC_MORE.get(lang, ())) for lang in R.LANGS} \
             if more_function_words else R.FUNC
+        # --trailing-openers: rule 22, a whole turn followed by a word of langres.OPENERS takes this share of cuts
+        self.opener_share = OPENER_SHARE if trailing_openers else 0.0
         # --half-said, --phrase-cuts, --clarify, --whole-names: off by default; the shipped model's last stage (27)
         # has all but --clarify
         self.with_half_said, self.with_phrase_cuts, self.whole_names = half_said, phrase_cuts, whole_names
@@ -522,13 +525,17 @@ class Builder:
         fill = hesitations(res, lang)
         conj = [w for w in R.FUNC.get(lang, [])[:6]] or ["and"]
         mode = rng.random()
-        if n < 3 or mode < 0.12:
+        openers = R.OPENERS.get(lang) if self.opener_share else None
+        opener_cut = bool(openers) and 0.12 <= mode < 0.12 + self.opener_share
+        if n < 3 or mode < 0.12 or opener_cut:
             # whole turn (or its first sentence) followed by a conjunction and/or filler
             base = strip_final_punct(text.strip())
             tail = []
             if lang in R.CJK:
                 conj = ["然后", "还有", "但是", "就是", "所以"] if lang == "zh" else ["それで", "あと", "でも", "それから"]
-            if rng.random() < 0.7:
+            if opener_cut:
+                tail.append(rng.choice(openers))  # rule 22: "vado al mare con la mia famiglia | nelle"
+            elif rng.random() < 0.7:
                 tail.append(rng.choice(conj))
             if fill and (not tail or rng.random() < 0.4):
                 tail.append(rng.choice(fill))
@@ -976,6 +983,9 @@ def main():
     ap.add_argument("--more-function-words", action="store_true",
                     help="it, id: also count langres.FUNC_MORE (articulated prepositions, possessives, classifiers, "
                          "...) as function words: more cuts right after them, fewer right before them")
+    ap.add_argument("--trailing-openers", action="store_true",
+                    help="en, ru, fr, de, it, id: 8 %% of the cuts are a whole turn followed by a word that opens a "
+                         "continuation and cannot end a turn (langres.OPENERS: \"... con la mia famiglia nelle\")")
     ap.add_argument("--end-rate-cuts", action="store_true",
                     help="space-separated languages: a cut right after a content word weighs less the more often "
                          "that word ends a sentence (x (1 - 2 x its rate), at least 0.05): fewer unfinished prefixes "
@@ -1016,7 +1026,8 @@ def build_splits(args, data, res, seed, bounds):
     """All four splits' examples, generated with one seed (the split of a dialog does not depend on it)."""
     per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts,
                             random.Random(f"{seed}-{s}-clarify") if args.clarify else None, args.whole_names,
-                            args.content_cut_weight, args.end_rate_cuts, args.more_function_words)
+                            args.content_cut_weight, args.end_rate_cuts, args.more_function_words,
+                            args.trailing_openers)
                  for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
@@ -1171,7 +1182,8 @@ def write_report(args, counts, per_split):
     cmd = f"training/make_data.py --seed {args.seed}"
     if args.extra_train_seeds:
         cmd += " --extra-train-seeds " + " ".join(str(x) for x in args.extra_train_seeds)
-    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names", "end_rate_cuts", "more_function_words"):
+    for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names", "end_rate_cuts", "more_function_words",
+                 "trailing_openers"):
         if getattr(args, flag):
             cmd += " --" + flag.replace("_", "-")
     if args.content_cut_weight != 1.0:

@@ -122,6 +122,25 @@ class SentenceBoundaryTest(unittest.TestCase):
         self.assertGreater(share[False][1], 0.05)
         self.assert_off_draws_as_before(text, "it", 8, more_function_words=False)
 
+    def test_whole_turns_followed_by_an_opener_with_trailing_openers(self):
+        # rule 22: "nelle" is in langres.OPENERS["it"], not among the six words the whole-turn cut appends
+        text = "vado al mare con la mia famiglia"
+        got = {}
+        for on in (False, True):
+            b = M.Builder(self.res, random.Random(9), self.bounds, trailing_openers=on)
+            got[on] = [b.cut(text, "it", self.res["it"]) for _ in range(3000)]
+        last = {on: collections.Counter(c.split()[-1] for c in cuts if c.startswith(text + " "))
+                for on, cuts in got.items()}
+        self.assertEqual(sum(last[False][w] for w in R.OPENERS["it"] if w not in R.FUNC["it"][:6]), 0)
+        openers = sum(last[True][w] for w in R.OPENERS["it"])
+        self.assertGreater(openers / 3000, 0.5 * M.OPENER_SHARE)
+        self.assertGreater(last[True]["nelle"], 0)
+        # a language without openers (zh) cuts as before, and so does the switch at its off value
+        a, b = (M.Builder(self.res, random.Random(10), self.bounds, trailing_openers=on) for on in (False, True))
+        self.assertEqual([a.cut("我想订一张去北京的火车票", "zh", self.res["zh"]) for _ in range(50)],
+                         [b.cut("我想订一张去北京的火车票", "zh", self.res["zh"]) for _ in range(50)])
+        self.assert_off_draws_as_before(text, "it", 11, trailing_openers=False)
+
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
         nz = M.Noiser("fr", self.res["fr"], random.Random(3))
