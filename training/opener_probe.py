@@ -14,15 +14,13 @@ import collections
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langres as R  # noqa: E402
-
-FINAL_PUNCT = re.compile(r"[.!?…]+\s*$")
+from make_data import strip_final_punct  # noqa: E402  (the whole-turn cut strips the same way)
 
 
 def probe_rows(dev_path, turns_per_lang, seed):
@@ -38,7 +36,7 @@ def probe_rows(dev_path, turns_per_lang, seed):
         turns = by_lang[lang]
         rng.shuffle(turns)
         for i, d in enumerate(turns[:turns_per_lang]):
-            text = FINAL_PUNCT.sub("", d["messages"][-1]["content"]).strip()
+            text = strip_final_punct(d["messages"][-1]["content"].strip())
             for word in R.OPENERS[lang]:
                 messages = [dict(m) for m in d["messages"]]
                 messages[-1]["content"] = f"{text} {word}"
