@@ -301,6 +301,63 @@ CODE_INTRO = {"en": ["the code is", "it's", "okay it's"], "ru": ["код", "та
               "ja": ["コードは"], "ko": ["번호는", "인증 번호는"], "fr": ["le code c'est", "c'est"], "de": ["der Code ist", "also"],
               "it": ["il codice è"], "id": ["kodenya"], "pl": ["kod to"], "ar": ["الرمز هو"], "nl": ["de code is"],
               "tr": ["kod"], "hi": ["कोड है", "code hai"]}
+# Rule 23 (make_data.py --name-dictation): a caller giving a name. The frame before the slot said alone ("меня
+# зовут", "我姓", "私の名前は") is unfinished, the frame with the name finished; stage 27 read "моя фамилия" and
+# "我姓" as finished (p 0.84 and 0.97). Templates hold {first}, {last} or {full}; the frame is the text before
+# the slot. zh, ja and ko say the family name first.
+NAME_INTRO = {
+    "en": ["my name is {full}", "my last name is {last}", "it's under {last}", "the reservation is under {full}",
+           "this is {first}", "I'm {full}", "the name is {last}"],
+    "ru": ["меня зовут {first}", "меня зовут {full}", "моя фамилия {last}", "фамилия {last}", "на имя {full}",
+           "запишите на фамилию {last}", "я {full}"],
+    "zh": ["我姓{last}", "我叫{full}", "我的名字是{full}", "免贵姓{last}", "预订人是{full}"],
+    "ja": ["私の名前は{full}です", "名前は{last}です", "予約の名前は{last}です", "私は{last}です"],
+    "ko": ["제 이름은 {full}입니다", "저는 {full}입니다", "예약자 이름은 {full}입니다", "제 성은 {last}입니다"],
+    "fr": ["je m'appelle {full}", "mon nom est {last}", "c'est au nom de {last}", "au nom de {full}", "moi c'est {first}"],
+    "de": ["ich heiße {full}", "mein Name ist {full}", "auf den Namen {last}", "mein Nachname ist {last}",
+           "hier spricht {full}"],
+    "it": ["mi chiamo {full}", "il mio nome è {full}", "a nome {last}", "la prenotazione è a nome di {full}",
+           "il mio cognome è {last}"],
+    "id": ["nama saya {full}", "nama saya {first}", "pesan atas nama {full}", "panggil saja {first}"],
+    "pl": ["nazywam się {full}", "mam na imię {first}", "na nazwisko {last}"],
+    "ar": ["اسمي {full}", "الحجز باسم {full}"],
+    "nl": ["mijn naam is {full}", "ik heet {full}", "op naam van {last}"],
+    "tr": ["benim adım {first}", "adım {full}", "soyadım {last}"],
+    "hi": ["मेरा नाम {full} है", "बुकिंग {full} के नाम से है"],
+}
+PERSON_NAMES = {   # (first, last)
+    "en": [("John", "Smith"), ("Maria", "Lopez"), ("David", "Chen"), ("Sarah", "Johnson"), ("Michael", "Brown"),
+           ("Emily", "Patel")],
+    "ru": [("Иван", "Петров"), ("Анна", "Смирнова"), ("Сергей", "Кузнецов"), ("Ольга", "Иванова"),
+           ("Дмитрий", "Соколов"), ("Елена", "Попова")],
+    "zh": [("小明", "王"), ("娜", "李"), ("伟", "张"), ("洋", "刘"), ("静", "陈"), ("帆", "杨")],
+    "ja": [("太郎", "田中"), ("花子", "佐藤"), ("健", "鈴木"), ("美咲", "高橋"), ("翔", "伊藤")],
+    "ko": [("민준", "김"), ("서연", "이"), ("지훈", "박"), ("수빈", "최"), ("현우", "정")],
+    "fr": [("Pierre", "Martin"), ("Sophie", "Bernard"), ("Luc", "Dubois"), ("Claire", "Moreau"), ("Julien", "Laurent")],
+    "de": [("Thomas", "Müller"), ("Anna", "Schmidt"), ("Lukas", "Schneider"), ("Julia", "Fischer"), ("Felix", "Weber")],
+    "it": [("Marco", "Rossi"), ("Giulia", "Bianchi"), ("Luca", "Romano"), ("Francesca", "Colombo"), ("Matteo", "Ricci")],
+    "id": [("Budi", "Santoso"), ("Siti", "Rahayu"), ("Agus", "Wijaya"), ("Dewi", "Lestari"), ("Rina", "Putri")],
+    "pl": [("Jan", "Kowalski"), ("Anna", "Nowak"), ("Piotr", "Wiśniewski"), ("Katarzyna", "Wójcik")],
+    "ar": [("أحمد", "حسن"), ("فاطمة", "علي"), ("محمد", "إبراهيم"), ("سارة", "خالد")],
+    "nl": [("Jan", "de Vries"), ("Emma", "Jansen"), ("Daan", "Bakker"), ("Sanne", "Visser")],
+    "tr": [("Mehmet", "Yılmaz"), ("Ayşe", "Kaya"), ("Ahmet", "Demir"), ("Elif", "Çelik")],
+    "hi": [("राहुल", "शर्मा"), ("प्रिया", "वर्मा"), ("अमित", "कुमार")],
+}
+FAMILY_NAME_FIRST = {"zh", "ja", "ko"}
+ASK_NAME = {
+    "en": ["What name is the reservation under?", "Can I get your name, please?", "And who am I speaking with?"],
+    "ru": ["Как вас зовут?", "На чьё имя оформить заказ?", "Назовите, пожалуйста, вашу фамилию."],
+    "zh": ["请问您贵姓？", "请问您叫什么名字？", "预订人的姓名是？"],
+    "ja": ["お名前をお願いします。", "ご予約のお名前を伺えますか？"],
+    "ko": ["성함이 어떻게 되세요?", "예약자분 성함 알려 주시겠어요?"],
+    "fr": ["C'est à quel nom ?", "Puis-je avoir votre nom ?"],
+    "de": ["Auf welchen Namen darf ich reservieren?", "Wie ist Ihr Name, bitte?"],
+    "it": ["A che nome faccio la prenotazione?", "Mi dice il suo nome, per favore?"],
+    "id": ["Atas nama siapa, Kak?", "Boleh saya tahu nama Anda?"],
+    "pl": ["Na jakie nazwisko?", "Jak się Pan nazywa?"], "ar": ["ما اسمك من فضلك؟", "باسم من الحجز؟"],
+    "nl": ["Op welke naam mag ik het zetten?", "Wat is uw naam?"],
+    "tr": ["Adınızı alabilir miyim?", "Hangi isme rezervasyon yapayım?"], "hi": ["आपका नाम क्या है?", "बुकिंग किस नाम से करूँ?"],
+}
 ZH_DIGITS = "零一二三四五六七八九"
 HI_DIGITS = ["शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"]
 HI_DIGITS_LATIN = ["zero", "ek", "do", "teen", "char", "paanch", "chhe", "saat", "aath", "nau"]

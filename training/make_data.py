@@ -419,7 +419,8 @@ def make_style(rng, lang):
 # ---------------------------------------------------------------- example builders
 class Builder:
     def __init__(self, res, rng, bounds, half_said=False, phrase_cuts=False, clarify_rng=None, whole_names=False,
-                 content_cut_weight=1.0, end_rate_cuts=False, more_function_words=False, trailing_openers=False):
+                 content_cut_weight=1.0, end_rate_cuts=False, more_function_words=False, trailing_openers=False,
+                 name_dictation=False):
         self.res, self.rng, self.bounds = res, rng, bounds
         # --content-cut-weight: how likely cut() stops right after a content word, against 6 after a function word
         self.content_cut_weight = content_cut_weight
@@ -430,6 +431,8 @@ class Builder:
             if more_function_words else R.FUNC
         # --trailing-openers: rule 22, a whole turn followed by a word of langres.OPENERS takes this share of cuts
         self.opener_share = OPENER_SHARE if trailing_openers else 0.0
+        # --name-dictation: rule 23, one dictation in five is a name (langres.NAME_INTRO)
+        self.dictation_kinds = ["phone", "phone", "email", "code"] + (["name"] if name_dictation else [])
         # --half-said, --phrase-cuts, --clarify, --whole-names: off by default; the shipped model's last stage (27)
         # has all but --clarify
         self.with_half_said, self.with_phrase_cuts, self.whole_names = half_said, phrase_cuts, whole_names
@@ -844,7 +847,7 @@ class Builder:
 
     def dictation(self, lang, source, key):
         rng = self.rng
-        kind = rng.choice(["phone", "phone", "email", "code"])
+        kind = rng.choice(self.dictation_kinds)
         spoken_words = rng.random() < 0.5
         hi_list = rng.choice([R.HI_DIGITS, R.HI_DIGITS_LATIN])
         sep = "" if lang in ("zh", "ja") and not spoken_words else " "
@@ -891,6 +894,18 @@ class Builder:
             partial = say(part) if part else None
             if partial and comma and rng.random() < 0.5:
                 partial += group_sep.strip()            # the pause after a group: "six one seven,"
+        elif kind == "name":
+            # the frame said alone is the unfinished turn: "меня зовут", "我姓"
+            first, last = rng.choice(R.PERSON_NAMES[lang])
+            template = rng.choice(R.NAME_INTRO[lang])
+            slot = template.index("{")
+            intro = template[:slot].rstrip()
+            sep = template[len(intro):slot]               # "" where the name follows without a space (zh, ja)
+            full_name = f"{last}{'' if lang in R.CJK or lang == 'ko' else ' '}{first}" if lang in R.FAMILY_NAME_FIRST \
+                else f"{first} {last}"
+            full = template[slot:].format(first=first, last=last, full=full_name)
+            partial = ""
+            ask = rng.choice(R.ASK_NAME[lang])
         else:
             name = rng.choice(R.NAMES)
             spoken_name = name.replace(".", f" {R.AT_DOT[lang][1]} ")
@@ -908,12 +923,12 @@ class Builder:
             else:
                 full = f"{name}@{dom}.{tld}"
                 partial = rng.choice([f"{name}@", f"{name}@{dom}", f"{name} {at}", f"{name}@{dom} {dot}"])
-        no_intro = rng.random() < 0.25
-        pre = "" if no_intro else intro + (sep if lang in R.CJK else " ")
+        no_intro = rng.random() < 0.25 and kind != "name"
+        pre = "" if no_intro else intro + (sep if lang in R.CJK or kind == "name" else " ")
         ctx = [{"role": "assistant", "content": ask}] if rng.random() < 0.8 else []
         style = make_style(rng, lang)
         fin = pre + full
-        un = pre + partial if partial else None
+        un = (pre + partial).rstrip() if partial or kind == "name" else None
         if style["lower"]:
             fin, un = fin.lower(), un and un.lower()
         elif lang in R.CASED and fin[:1].islower() and rng.random() < 0.8:
@@ -986,6 +1001,9 @@ def main():
     ap.add_argument("--trailing-openers", action="store_true",
                     help="en, ru, fr, de, it, id: 8 %% of the cuts are a whole turn followed by a word that opens a "
                          "continuation and cannot end a turn (langres.OPENERS: \"... con la mia famiglia nelle\")")
+    ap.add_argument("--name-dictation", action="store_true",
+                    help="every language: one dictation in five gives a name (langres.NAME_INTRO): the frame said "
+                         "alone (\"меня зовут\", \"我姓\") is unfinished, the frame with the name finished")
     ap.add_argument("--end-rate-cuts", action="store_true",
                     help="space-separated languages: a cut right after a content word weighs less the more often "
                          "that word ends a sentence (x (1 - 2 x its rate), at least 0.05): fewer unfinished prefixes "
@@ -1027,7 +1045,7 @@ def build_splits(args, data, res, seed, bounds):
     per_split = {s: Builder(res, random.Random(f"{seed}-{s}"), bounds, args.half_said, args.phrase_cuts,
                             random.Random(f"{seed}-{s}-clarify") if args.clarify else None, args.whole_names,
                             args.content_cut_weight, args.end_rate_cuts, args.more_function_words,
-                            args.trailing_openers)
+                            args.trailing_openers, args.name_dictation)
                  for s in ("train", "dev", "test", "evalonly")}
     excluded = set(EVAL_ONLY_SOURCES) | (SA_SOURCES if args.no_sa else set())
 
@@ -1183,7 +1201,7 @@ def write_report(args, counts, per_split):
     if args.extra_train_seeds:
         cmd += " --extra-train-seeds " + " ".join(str(x) for x in args.extra_train_seeds)
     for flag in ("no_sa", "half_said", "phrase_cuts", "clarify", "whole_names", "end_rate_cuts", "more_function_words",
-                 "trailing_openers"):
+                 "trailing_openers", "name_dictation"):
         if getattr(args, flag):
             cmd += " --" + flag.replace("_", "-")
     if args.content_cut_weight != 1.0:

@@ -141,6 +141,30 @@ class SentenceBoundaryTest(unittest.TestCase):
                          [b.cut("我想订一张去北京的火车票", "zh", self.res["zh"]) for _ in range(50)])
         self.assert_off_draws_as_before(text, "it", 11, trailing_openers=False)
 
+    def test_name_frames_said_alone_are_unfinished_with_name_dictation(self):
+        # rule 23: "моя фамилия" / "我姓" without the name is unfinished, with it finished
+        for lang in ("ru", "zh", "en"):
+            frames = {t[:t.index("{")].strip().lower() for t in R.NAME_INTRO[lang]}
+            b = M.Builder(self.res, random.Random(12), self.bounds, name_dictation=True)
+            for _ in range(300):
+                b.dictation(lang, "synthetic", "k")
+            said = [(ex["messages"][-1]["content"], ex["label"]) for ex in b.out]
+            names = [n for pair in R.PERSON_NAMES[lang] for n in pair]
+            alone = [t for t, label in said if label == "unfinished" and t.lower().rstrip(" .。") in frames]
+            with_name = [t for t, label in said if label == "finished" and any(n.lower() in t.lower() for n in names)]
+            self.assertGreater(len(alone), 20, lang)
+            self.assertGreater(len(with_name), 20, lang)
+            self.assertFalse([t for t, label in said if label == "unfinished" and any(map(t.lower().startswith, frames))
+                              and any(n.lower() in t.lower() for n in names)])
+            if lang == "zh":
+                self.assertIn("我姓", alone)
+        # the switch at its off value draws what the generator drew before it existed
+        a, b = (M.Builder(self.res, random.Random(13), self.bounds, **kw) for kw in ({}, {"name_dictation": False}))
+        for _ in range(200):
+            a.dictation("ru", "synthetic", "k")
+            b.dictation("ru", "synthetic", "k")
+        self.assertEqual(a.out, b.out)
+
     def test_no_filler_left_at_the_end_of_a_finished_turn(self):
         # French typography detaches "?": a filler put before it ends the turn once punctuation is dropped
         nz = M.Noiser("fr", self.res["fr"], random.Random(3))
