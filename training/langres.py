@@ -304,7 +304,7 @@ CODE_INTRO = {"en": ["the code is", "it's", "okay it's"], "ru": ["код", "та
 # Rule 23 (make_data.py --name-dictation): a caller giving a name. The frame before the slot said alone ("меня
 # зовут", "我姓", "私の名前は") is unfinished, the frame with the name finished; stage 27 read "моя фамилия" and
 # "我姓" as finished (p 0.84 and 0.97). Templates hold {first}, {last} or {full}; the frame is the text before
-# the slot. zh, ja and ko say the family name first.
+# the slot. zh, ja and ko say the family name first, with no space before the given name.
 NAME_INTRO = {
     "en": ["my name is {full}", "my last name is {last}", "it's under {last}", "the reservation is under {full}",
            "this is {first}", "I'm {full}", "the name is {last}"],

@@ -901,8 +901,7 @@ class Builder:
             slot = template.index("{")
             intro = template[:slot].rstrip()
             sep = template[len(intro):slot]               # "" where the name follows without a space (zh, ja)
-            full_name = f"{last}{'' if lang in R.CJK or lang == 'ko' else ' '}{first}" if lang in R.FAMILY_NAME_FIRST \
-                else f"{first} {last}"
+            full_name = f"{last}{first}" if lang in R.FAMILY_NAME_FIRST else f"{first} {last}"
             full = template[slot:].format(first=first, last=last, full=full_name)
             partial = ""
             ask = rng.choice(R.ASK_NAME[lang])
